@@ -205,7 +205,7 @@ func waves(n int) []poly {
 	var out []poly
 	for _, r := range radii {
 		span := 30 * math.Pi / 180
-		out = append(out, arc(c, r, -span, span, w))               // right
+		out = append(out, arc(c, r, -span, span, w))                // right
 		out = append(out, arc(c, r, math.Pi-span, math.Pi+span, w)) // left
 	}
 	return out

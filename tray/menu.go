@@ -1,0 +1,110 @@
+package tray
+
+import (
+	"time"
+
+	"fyne.io/fyne/v2"
+)
+
+// Menu labels.
+const (
+	LabelOpenHistory = "Open history"
+	LabelSignIn      = "Sign in…"
+	LabelPause       = "Pause notifications for 1 hour"
+	LabelResume      = "Resume notifications"
+	LabelSettings    = "Settings"
+	LabelReconnect   = "Reconnect now"
+	LabelSendTest    = "Send test notification"
+	LabelSignOut     = "Sign out"
+	LabelQuit        = "Quit"
+)
+
+// Model is everything the menu depends on.
+type Model struct {
+	// State is the shown state (Status.Shown).
+	State State
+	// Paused is whether do-not-disturb is on: the pause item then resumes.
+	Paused bool
+	// Summary is a one-line status shown as the first, disabled item, for
+	// trays that show no tooltip (GNOME's AppIndicator); empty for none.
+	Summary string
+}
+
+// NewModel builds the menu model from a status at now. Its Summary is the
+// tooltip without the reconnect countdown, so that the model (and the menu
+// built from it) changes only when something the user cares about does.
+func NewModel(s Status, unread int, now time.Time) Model {
+	summary := Tooltip(s, unread, now)
+	if s.Shown(now) == Offline {
+		summary = Tooltip(Status{Conn: Offline, PausedUntil: s.PausedUntil}, unread, now)
+	}
+	return Model{State: s.Shown(now), Paused: s.Paused(now), Summary: summary}
+}
+
+// Actions are the menu's callbacks. They run on the Fyne thread. A nil
+// action leaves its item disabled.
+type Actions struct {
+	OpenHistory func()
+	SignIn      func()
+	Pause       func() // pause for one hour
+	Resume      func()
+	Settings    func()
+	Reconnect   func()
+	SendTest    func()
+	SignOut     func()
+	Quit        func() // stop the service, then quit the app
+}
+
+// Menu builds the tray menu:
+//
+//	[status line, disabled]
+//	Open history
+//	Sign in…                        (only when signed out or expired)
+//	────
+//	Pause notifications for 1 hour  (Resume notifications while paused)
+//	Settings
+//	Reconnect now
+//	Send test notification
+//	────
+//	Sign out
+//	────
+//	Quit
+//
+// Pause, Reconnect now, Send test notification and Sign out are disabled
+// without a session; Resume stays enabled so a pause can always be lifted.
+func Menu(m Model, a Actions) *fyne.Menu {
+	signedIn := m.State.SignedIn()
+	var items []*fyne.MenuItem
+	if m.Summary != "" {
+		items = append(items, item(m.Summary, nil, false), fyne.NewMenuItemSeparator())
+	}
+	items = append(items, item(LabelOpenHistory, a.OpenHistory, true))
+	if !signedIn {
+		items = append(items, item(LabelSignIn, a.SignIn, true))
+	}
+	items = append(items, fyne.NewMenuItemSeparator())
+	if m.Paused {
+		items = append(items, item(LabelResume, a.Resume, true))
+	} else {
+		items = append(items, item(LabelPause, a.Pause, signedIn))
+	}
+	items = append(items,
+		item(LabelSettings, a.Settings, true),
+		item(LabelReconnect, a.Reconnect, signedIn),
+		item(LabelSendTest, a.SendTest, signedIn),
+		fyne.NewMenuItemSeparator(),
+		item(LabelSignOut, a.SignOut, signedIn),
+		fyne.NewMenuItemSeparator(),
+	)
+	quit := item(LabelQuit, a.Quit, true)
+	quit.IsQuit = true
+	items = append(items, quit)
+	return fyne.NewMenu("EchoTray", items...)
+}
+
+// item is a menu item, disabled when it doesn't apply or has no action.
+func item(label string, action func(), applies bool) *fyne.MenuItem {
+	it := fyne.NewMenuItem(label, action)
+	it.Disabled = !applies || action == nil
+	return it
+}

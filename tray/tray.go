@@ -1,0 +1,172 @@
+// Package tray is the model behind EchoTray's system tray: which state the
+// icon shows, the tooltip text and the menu with its enabled items.
+//
+// It is pure: it holds no Fyne app, starts no goroutine and reads no clock
+// (callers pass now). The app package feeds it facts from the session and
+// the connection and applies the result to the desktop tray.
+package tray
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"fyne.io/fyne/v2"
+
+	"echotray/assets"
+)
+
+// State is what the tray icon shows.
+type State int
+
+// The tray states. Paused is shown instead of Connecting or Connected while
+// do-not-disturb is on; SignedOut, Expired and Offline win over it.
+const (
+	SignedOut  State = iota // no session: the sign-in window is the way in
+	Connecting              // signed in, the connection is being set up
+	Connected               // signed in and subscribed
+	Offline                 // connection lost, retrying at Status.NextAttempt
+	Expired                 // the backend ended the session (401): sign in again
+	Paused                  // connected (or connecting) with notifications paused
+)
+
+// String returns the state's name, which is also its icon name in assets:
+// "signedout", "connecting", "connected", "offline", "expired", "paused".
+func (s State) String() string {
+	switch s {
+	case SignedOut:
+		return "signedout"
+	case Connecting:
+		return "connecting"
+	case Connected:
+		return "connected"
+	case Offline:
+		return "offline"
+	case Expired:
+		return "expired"
+	case Paused:
+		return "paused"
+	}
+	return fmt.Sprintf("State(%d)", int(s))
+}
+
+// SignedIn reports whether a session exists in this state, i.e. whether the
+// connection-related menu items apply.
+func (s State) SignedIn() bool {
+	switch s {
+	case Connecting, Connected, Offline, Paused:
+		return true
+	}
+	return false
+}
+
+// untilResumedAfter is how far ahead a pause end must be to count as "until
+// resumed" (the config stores that as a far-future time).
+const untilResumedAfter = 10 * 365 * 24 * time.Hour
+
+// Status is the set of facts the tray is drawn from.
+type Status struct {
+	// Conn is the session and connection state: SignedOut, Expired,
+	// Connecting, Connected or Offline. (Paused is derived, see Shown.)
+	Conn State
+	// User is the signed-in user's display name; empty when unknown.
+	User string
+	// NextAttempt is when the next connection attempt is due while Offline;
+	// zero if unknown.
+	NextAttempt time.Time
+	// PausedUntil is the end of do-not-disturb: zero means not paused, a
+	// far-future time (ten years or more ahead) means until resumed.
+	PausedUntil time.Time
+}
+
+// Paused reports whether do-not-disturb is on at now.
+func (s Status) Paused(now time.Time) bool {
+	return !s.PausedUntil.IsZero() && s.PausedUntil.After(now)
+}
+
+// Shown is the state the icon shows at now: Paused while do-not-disturb is
+// on and the session is connecting or connected, else Conn.
+func (s Status) Shown(now time.Time) State {
+	if s.Paused(now) && (s.Conn == Connecting || s.Conn == Connected) {
+		return Paused
+	}
+	return s.Conn
+}
+
+// Tooltip is the tray tooltip at now, e.g. "EchoTray — connected as Alice ·
+// 3 unread" or "Offline — next attempt in 12 s".
+func Tooltip(s Status, unread int, now time.Time) string {
+	var text string
+	switch s.Shown(now) {
+	case SignedOut:
+		text = "EchoTray — not signed in"
+	case Expired:
+		text = "EchoTray — session expired, please sign in again"
+	case Connecting:
+		text = "EchoTray — connecting…"
+	case Connected:
+		text = "EchoTray — connected"
+		if s.User != "" {
+			text += " as " + s.User
+		}
+	case Offline:
+		if s.NextAttempt.After(now) {
+			text = "Offline — next attempt in " + Countdown(s.NextAttempt.Sub(now))
+		} else {
+			text = "Offline — reconnecting…"
+		}
+		if s.Paused(now) {
+			text += " · notifications paused"
+		}
+	case Paused:
+		text = "EchoTray — notifications paused " + PauseEnd(s.PausedUntil, now)
+	default:
+		text = "EchoTray"
+	}
+	if unread > 0 {
+		text += fmt.Sprintf(" · %d unread", unread)
+	}
+	return text
+}
+
+// Countdown renders a wait for a tooltip: "12 s" below a minute (rounded
+// up, so it never shows "0 s" before the attempt), else whole minutes
+// rounded up ("2 min").
+func Countdown(d time.Duration) string {
+	if d <= 0 {
+		return "0 s"
+	}
+	if d < time.Minute {
+		return fmt.Sprintf("%d s", int(math.Ceil(d.Seconds())))
+	}
+	return fmt.Sprintf("%d min", int(math.Ceil(d.Minutes())))
+}
+
+// PauseEnd describes when a pause ends relative to now: "until resumed",
+// "until 15:04" (today) or "until Mon 15:04".
+func PauseEnd(until, now time.Time) string {
+	if until.Sub(now) >= untilResumedAfter {
+		return "until resumed"
+	}
+	until = until.In(now.Location())
+	y1, m1, d1 := until.Date()
+	y2, m2, d2 := now.Date()
+	if y1 == y2 && m1 == m2 && d1 == d2 {
+		return "until " + until.Format("15:04")
+	}
+	return "until " + until.Format("Mon 15:04")
+}
+
+// IconSize is the pixel size of the tray icons Icon returns.
+const IconSize = 64
+
+// Icon is the tray icon for state, with the unread badge when unread > 0.
+func Icon(state State, unread int) fyne.Resource {
+	r, err := assets.TrayIcon(state.String(), unread > 0, IconSize)
+	if err != nil {
+		// Every State has an icon (the tests check it); an unknown one is a
+		// programming error, and the app icon is still a usable tray icon.
+		return assets.AppIcon64
+	}
+	return r
+}
