@@ -1,0 +1,395 @@
+package realtime
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+const (
+	// writeTimeout bounds one frame write.
+	writeTimeout = 10 * time.Second
+	// closeFrameTimeout bounds sending the close frame on a graceful close.
+	closeFrameTimeout = time.Second
+	// outQueue is the writer's queue length; a connection whose writer falls
+	// this far behind is considered stalled and is replaced.
+	outQueue = 256
+	// keepReadBuffer is the largest read buffer kept between frames.
+	keepReadBuffer = 64 << 10
+)
+
+// connEventKind says what a connEvent reports.
+type connEventKind uint8
+
+const (
+	evEstablished connEventKind = iota // handshake completed
+	evFrame                            // a decoded frame
+	evClosed                           // the connection ended or the handshake failed
+	evExited                           // every goroutine of the connection has exited
+	evAuth                             // an authorisation finished
+)
+
+// connEvent is sent to the supervisor by connection and auth goroutines.
+// gen identifies the connection; the supervisor ignores stale generations.
+type connEvent struct {
+	kind connEventKind
+	gen  uint64
+
+	frame    frame     // evFrame
+	received time.Time // evFrame
+
+	socketID string // evEstablished
+	activity int    // evEstablished, seconds; 0 if the server sent none
+
+	code int   // evClosed: close or error code, 0 if unknown
+	err  error // evClosed, evAuth
+
+	channel string // evAuth
+	seq     uint64 // evAuth
+	auth    Auth   // evAuth
+}
+
+// conn is one connection attempt: dial, handshake, then one reader (the run
+// goroutine) and one writer goroutine.
+type conn struct {
+	c      *Client
+	gen    uint64
+	url    string
+	ctx    context.Context
+	cancel context.CancelFunc
+	out    chan []byte
+
+	// lastRead is when anything (a message or a control frame) was last
+	// read, in nanoseconds since c.epoch on the monotonic clock.
+	lastRead atomic.Int64
+	graceful atomic.Bool
+
+	mu          sync.Mutex
+	raw         net.Conn // the dialled transport connection
+	established bool     // the writer is running
+	closed      bool
+	writeErr    error
+}
+
+func newConn(c *Client, gen uint64, url string) *conn {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &conn{c: c, gen: gen, url: url, ctx: ctx, cancel: cancel, out: make(chan []byte, outQueue)}
+}
+
+// close ends the connection. A graceful close of an established connection
+// sends a 1000 close frame first; otherwise the transport is closed at once,
+// which also aborts a dial or handshake in progress. It is idempotent and
+// never blocks for long.
+func (cc *conn) close(graceful bool) {
+	cc.mu.Lock()
+	if cc.closed {
+		cc.mu.Unlock()
+		return
+	}
+	cc.closed = true
+	raw, established := cc.raw, cc.established
+	cc.mu.Unlock()
+	graceful = graceful && established
+	cc.graceful.Store(graceful)
+	cc.cancel()
+	if raw == nil {
+		return
+	}
+	if graceful {
+		// Bound a write in progress so the writer reaches the close frame.
+		_ = raw.SetWriteDeadline(time.Now().Add(closeFrameTimeout))
+		return
+	}
+	_ = raw.Close()
+}
+
+// send queues a frame for the writer. When the queue is full the connection
+// is stalled: it is closed, and the reader then reports the loss.
+func (cc *conn) send(b []byte) {
+	select {
+	case cc.out <- b:
+	default:
+		cc.setWriteErr(errors.New("realtime: connection stalled: write queue full"))
+		cc.close(false)
+	}
+}
+
+func (cc *conn) setWriteErr(err error) {
+	cc.mu.Lock()
+	if cc.writeErr == nil {
+		cc.writeErr = err
+	}
+	cc.mu.Unlock()
+}
+
+func (cc *conn) touch() { cc.lastRead.Store(int64(time.Since(cc.c.epoch))) }
+
+// report delivers an event to the supervisor unless the client is shutting
+// down.
+func (cc *conn) report(ev connEvent) {
+	select {
+	case cc.c.events <- ev:
+	case <-cc.c.quit:
+	}
+}
+
+// dial is the Dialer's NetDialContext: it records the transport connection
+// so that close can abort the handshake.
+func (cc *conn) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	var (
+		nc  net.Conn
+		err error
+	)
+	if d := cc.c.s.NetDialContext; d != nil {
+		nc, err = d(ctx, network, addr)
+	} else {
+		var nd net.Dialer
+		nc, err = nd.DialContext(ctx, network, addr)
+	}
+	if err != nil {
+		return nil, err
+	}
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	if cc.closed {
+		nc.Close()
+		return nil, context.Canceled
+	}
+	cc.raw = nc
+	return nc, nil
+}
+
+// run is the connection's reader goroutine. It dials, performs the Pusher
+// handshake, starts the writer, then reads frames until the connection ends.
+func (cc *conn) run() {
+	defer cc.c.wg.Done()
+	defer cc.report(connEvent{kind: evExited, gen: cc.gen})
+	defer cc.cancel()
+
+	ws, socketID, activity, err := cc.handshake()
+	if err != nil {
+		cc.closeRaw()
+		cc.report(connEvent{kind: evClosed, gen: cc.gen, code: closeCode(err), err: err})
+		return
+	}
+	writerDone := make(chan struct{})
+	go cc.writeLoop(ws, writerDone)
+	cc.mu.Lock()
+	cc.established = true
+	closed := cc.closed
+	cc.mu.Unlock()
+	if !closed {
+		cc.report(connEvent{kind: evEstablished, gen: cc.gen, socketID: socketID, activity: activity})
+	}
+	code, err := cc.readLoop(ws)
+	cc.report(connEvent{kind: evClosed, gen: cc.gen, code: code, err: err})
+	cc.cancel()
+	<-writerDone
+	cc.closeRaw()
+}
+
+func (cc *conn) closeRaw() {
+	cc.mu.Lock()
+	raw := cc.raw
+	cc.mu.Unlock()
+	if raw != nil {
+		_ = raw.Close()
+	}
+}
+
+// handshake dials and waits for pusher:connection_established. A
+// pusher:error or a close frame before it is returned as a *CloseError so that
+// the close policy applies to it.
+func (cc *conn) handshake() (*websocket.Conn, string, int, error) {
+	s := cc.c.s
+	ctx, cancel := context.WithTimeout(cc.ctx, s.HandshakeTimeout)
+	defer cancel()
+	d := websocket.Dialer{
+		NetDialContext:  cc.dial,
+		Proxy:           s.Proxy,
+		TLSClientConfig: s.tlsConfig,
+		ReadBufferSize:  4096,
+		WriteBufferSize: 4096,
+	}
+	h := http.Header{}
+	h.Set("User-Agent", clientName+"/"+clientVersion)
+	if s.Origin != "" {
+		h.Set("Origin", s.Origin)
+	}
+	ws, resp, err := d.DialContext(ctx, cc.url, h)
+	if err != nil {
+		if resp != nil {
+			err = fmt.Errorf("%w (HTTP %s)", err, resp.Status)
+		}
+		if cc.ctx.Err() == nil && ctx.Err() != nil {
+			err = fmt.Errorf("realtime: handshake timed out after %s: %w", s.HandshakeTimeout, err)
+		}
+		return nil, "", 0, fmt.Errorf("realtime: connecting to %s: %w", redactURL(cc.url), err)
+	}
+	ws.SetReadLimit(s.MaxFrameBytes)
+	ws.SetPingHandler(func(data string) error {
+		cc.touch()
+		err := ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(writeTimeout))
+		if err == websocket.ErrCloseSent {
+			return nil
+		}
+		var ne net.Error
+		if errors.As(err, &ne) {
+			return nil
+		}
+		return err
+	})
+	ws.SetPongHandler(func(string) error { cc.touch(); return nil })
+	if dl, ok := ctx.Deadline(); ok {
+		_ = ws.SetReadDeadline(dl)
+	}
+	_, msg, err := ws.ReadMessage()
+	if err != nil {
+		ws.Close()
+		if errors.Is(err, websocket.ErrReadLimit) {
+			return nil, "", 0, cc.tooLarge()
+		}
+		var ce *websocket.CloseError
+		if errors.As(err, &ce) {
+			return nil, "", 0, &CloseError{Code: ce.Code, Message: ce.Text}
+		}
+		return nil, "", 0, fmt.Errorf("realtime: waiting for pusher:connection_established: %w", err)
+	}
+	_ = ws.SetReadDeadline(time.Time{})
+	cc.touch()
+	f, err := decodeFrame(msg)
+	if err != nil {
+		ws.Close()
+		return nil, "", 0, fmt.Errorf("realtime: bad handshake frame: %w", err)
+	}
+	switch f.Event {
+	case "pusher:connection_established":
+		id, act, err := parseEstablished(f)
+		if err != nil {
+			ws.Close()
+			return nil, "", 0, fmt.Errorf("realtime: %w", err)
+		}
+		return ws, id, act, nil
+	case "pusher:error":
+		ws.Close()
+		pe := parsePusherError(f)
+		return nil, "", 0, &CloseError{Code: pe.Code, Message: pe.Message}
+	}
+	ws.Close()
+	return nil, "", 0, fmt.Errorf("realtime: expected pusher:connection_established, got %q", f.Event)
+}
+
+func (cc *conn) tooLarge() error {
+	return fmt.Errorf("realtime: refused a frame larger than %d bytes: %w", cc.c.s.MaxFrameBytes, ErrFrameTooLarge)
+}
+
+// readLoop reads frames until the connection fails and returns the close
+// code (1006 without a close frame) and the cause.
+func (cc *conn) readLoop(ws *websocket.Conn) (int, error) {
+	var buf bytes.Buffer
+	log := cc.c.log
+	for {
+		_, r, err := ws.NextReader()
+		if err == nil {
+			cc.touch()
+			buf.Reset()
+			_, err = buf.ReadFrom(r)
+		}
+		if err != nil {
+			return cc.readError(err)
+		}
+		f, err := decodeFrame(buf.Bytes())
+		if err != nil {
+			log.Warn("realtime: skipped an undecodable frame", "err", err, "frame", excerpt(buf.Bytes()))
+			continue
+		}
+		if buf.Cap() > keepReadBuffer {
+			buf = bytes.Buffer{}
+		}
+		select {
+		case cc.c.events <- connEvent{kind: evFrame, gen: cc.gen, frame: f, received: time.Now()}:
+		case <-cc.ctx.Done():
+			return 0, context.Canceled
+		case <-cc.c.quit:
+			return 0, context.Canceled
+		}
+	}
+}
+
+// readError classifies a read failure.
+func (cc *conn) readError(err error) (int, error) {
+	cc.mu.Lock()
+	werr := cc.writeErr
+	cc.mu.Unlock()
+	switch {
+	case werr != nil:
+		return 1006, werr
+	case errors.Is(err, websocket.ErrReadLimit):
+		return 1009, cc.tooLarge()
+	}
+	var ce *websocket.CloseError
+	if errors.As(err, &ce) {
+		return ce.Code, &CloseError{Code: ce.Code, Message: ce.Text}
+	}
+	return 1006, fmt.Errorf("realtime: connection lost: %w", err)
+}
+
+// writeLoop is the connection's only writer.
+func (cc *conn) writeLoop(ws *websocket.Conn, done chan<- struct{}) {
+	defer close(done)
+	for {
+		select {
+		case b := <-cc.out:
+			_ = ws.SetWriteDeadline(time.Now().Add(writeTimeout))
+			if err := ws.WriteMessage(websocket.TextMessage, b); err != nil {
+				cc.setWriteErr(fmt.Errorf("realtime: write failed: %w", err))
+				cc.cancel()
+				cc.closeRaw()
+				return
+			}
+		case <-cc.ctx.Done():
+			if cc.graceful.Load() {
+				_ = ws.WriteControl(websocket.CloseMessage,
+					websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""),
+					time.Now().Add(closeFrameTimeout))
+			}
+			cc.closeRaw()
+			return
+		}
+	}
+}
+
+// closeCode extracts the code of a handshake failure (0 if none).
+func closeCode(err error) int {
+	var ce *CloseError
+	if errors.As(err, &ce) {
+		return ce.Code
+	}
+	return 0
+}
+
+// excerpt returns the start of a frame for logs.
+func excerpt(b []byte) string {
+	const n = 120
+	if len(b) > n {
+		return string(b[:n]) + "…"
+	}
+	return string(b)
+}
+
+// redactURL drops the query string (it holds nothing secret, but keeps logs
+// short).
+func redactURL(u string) string {
+	if i := bytes.IndexByte([]byte(u), '?'); i >= 0 {
+		return u[:i]
+	}
+	return u
+}

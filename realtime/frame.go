@@ -1,0 +1,179 @@
+package realtime
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// frame is one decoded Pusher message.
+type frame struct {
+	Event   string
+	Channel string
+	// Data is normalised: a JSON string holding JSON is unwrapped, a missing
+	// field is `null`.
+	Data   json.RawMessage
+	UserID string
+}
+
+// wireFrame is the JSON shape of a Pusher message.
+type wireFrame struct {
+	Event   string          `json:"event"`
+	Channel string          `json:"channel"`
+	Data    json.RawMessage `json:"data"`
+	UserID  json.RawMessage `json:"user_id"`
+}
+
+var (
+	nullJSON        = json.RawMessage("null")
+	errNoEventField = errors.New("frame has no event name")
+)
+
+// decodeFrame parses one text frame. It never panics; every error describes
+// what was wrong. The returned Data does not alias b.
+func decodeFrame(b []byte) (frame, error) {
+	var w wireFrame
+	if err := json.Unmarshal(b, &w); err != nil {
+		return frame{}, fmt.Errorf("invalid frame JSON: %w", err)
+	}
+	if w.Event == "" {
+		return frame{}, errNoEventField
+	}
+	f := frame{Event: w.Event, Channel: w.Channel, Data: normaliseData(w.Data)}
+	if len(w.UserID) > 0 && !bytes.Equal(w.UserID, nullJSON) {
+		var s string
+		if err := json.Unmarshal(w.UserID, &s); err == nil {
+			f.UserID = s
+		} else {
+			f.UserID = string(w.UserID) // a number; keep its text
+		}
+	}
+	return f, nil
+}
+
+// normaliseData applies pusher-js's rule: a string is JSON-parsed if it can
+// be, otherwise kept as is. raw is owned by the caller's decoded frame.
+func normaliseData(raw json.RawMessage) json.RawMessage {
+	if len(raw) == 0 || bytes.Equal(raw, nullJSON) {
+		return nullJSON
+	}
+	if raw[0] != '"' {
+		return raw
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return raw
+	}
+	inner := bytes.TrimSpace([]byte(s))
+	if len(inner) == 0 || !json.Valid(inner) {
+		return raw
+	}
+	return inner
+}
+
+// dataField unmarshals a normalised data payload into v.
+func dataField(data json.RawMessage, v any) error {
+	if len(data) == 0 || bytes.Equal(data, nullJSON) {
+		return errors.New("missing data")
+	}
+	return json.Unmarshal(data, v)
+}
+
+// handshake is the payload of pusher:connection_established.
+type handshake struct {
+	SocketID        string          `json:"socket_id"`
+	ActivityTimeout json.RawMessage `json:"activity_timeout"`
+}
+
+// parseEstablished validates pusher:connection_established and returns the
+// socket id and the server's activity timeout in seconds (0 if absent).
+func parseEstablished(f frame) (socketID string, activitySeconds int, err error) {
+	var h handshake
+	if err := dataField(f.Data, &h); err != nil {
+		return "", 0, fmt.Errorf("bad pusher:connection_established data: %w", err)
+	}
+	if h.SocketID == "" {
+		return "", 0, errors.New("pusher:connection_established without socket_id")
+	}
+	if len(h.ActivityTimeout) > 0 && !bytes.Equal(h.ActivityTimeout, nullJSON) {
+		s := string(bytes.Trim(h.ActivityTimeout, `"`))
+		n, err := strconv.ParseFloat(s, 64)
+		if err != nil || n < 0 {
+			return "", 0, fmt.Errorf("pusher:connection_established: bad activity_timeout %s", h.ActivityTimeout)
+		}
+		activitySeconds = int(n)
+	}
+	return h.SocketID, activitySeconds, nil
+}
+
+// pusherError is the payload of pusher:error. Code is 0 when absent.
+type pusherError struct {
+	Code    int
+	Message string
+}
+
+func parsePusherError(f frame) pusherError {
+	var raw struct {
+		Code    *json.Number `json:"code"`
+		Message string       `json:"message"`
+	}
+	if err := dataField(f.Data, &raw); err != nil {
+		return pusherError{Message: string(f.Data)}
+	}
+	e := pusherError{Message: raw.Message}
+	if raw.Code != nil {
+		if n, err := raw.Code.Int64(); err == nil {
+			e.Code = int(n)
+		}
+	}
+	return e
+}
+
+func parseSubscriptionError(f frame) *subscriptionError {
+	e := &subscriptionError{Channel: f.Channel}
+	var raw struct {
+		Type   string `json:"type"`
+		Error  string `json:"error"`
+		Status int    `json:"status"`
+	}
+	if err := dataField(f.Data, &raw); err != nil {
+		if !bytes.Equal(f.Data, nullJSON) {
+			e.Message = string(f.Data)
+		}
+		return e
+	}
+	e.Type, e.Message, e.Status = raw.Type, raw.Error, raw.Status
+	return e
+}
+
+// Outgoing messages. Marshalling these types cannot fail.
+
+type subscribeData struct {
+	Channel     string `json:"channel"`
+	Auth        string `json:"auth,omitempty"`
+	ChannelData string `json:"channel_data,omitempty"`
+}
+
+type outFrame struct {
+	Event string `json:"event"`
+	Data  any    `json:"data"`
+}
+
+var (
+	pingFrame = []byte(`{"event":"pusher:ping","data":{}}`)
+	pongFrame = []byte(`{"event":"pusher:pong","data":{}}`)
+)
+
+func subscribeFrame(channel string, a Auth) []byte {
+	b, _ := json.Marshal(outFrame{Event: "pusher:subscribe", Data: subscribeData{
+		Channel: channel, Auth: a.Auth, ChannelData: a.ChannelData,
+	}})
+	return b
+}
+
+func unsubscribeFrame(channel string) []byte {
+	b, _ := json.Marshal(outFrame{Event: "pusher:unsubscribe", Data: subscribeData{Channel: channel}})
+	return b
+}

@@ -1,0 +1,607 @@
+package realtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+const (
+	// wakeInterval is how often the supervisor compares the wall clock with
+	// the monotonic clock to detect a machine that slept.
+	wakeInterval = 5 * time.Second
+	// wakeJump is how far the wall clock must run ahead of the monotonic
+	// clock between two checks to count as a sleep.
+	wakeJump = 5 * time.Second
+	// minSubRetry is the smallest delay before retrying a failed subscription.
+	minSubRetry = time.Second
+)
+
+// subPhase is where one channel stands on the current connection.
+type subPhase uint8
+
+const (
+	phaseAuth       subPhase = iota // waiting for the authoriser
+	phaseSent                       // pusher:subscribe sent, not confirmed
+	phaseSubscribed                 // confirmed
+	phaseWaitRetry                  // failed; retried at deadline
+	phaseForbidden                  // 403; not retried on this connection
+	phaseStopped                    // cannot be subscribed (no authoriser)
+)
+
+// connSub is the per-connection state of a wanted channel.
+type connSub struct {
+	phase    subPhase
+	deadline time.Time // timeout (auth, sent) or retry time (waitRetry)
+	retries  int
+	seq      uint64             // current authorisation attempt
+	cancel   context.CancelFunc // cancels the authorisation in flight
+}
+
+// loop is the supervisor's state. Only the supervisor goroutine touches it.
+type loop struct {
+	c   *Client
+	s   *settings
+	log *slog.Logger
+
+	state   State
+	attempt int  // reconnection attempts since the last stable connection
+	useTLS  bool // switched on by Config.TLS or a 4000 close
+
+	gen         uint64
+	conn        *conn // the connection being made or live; nil otherwise
+	exiting     int   // closed connections whose goroutines are still running
+	dialPending bool  // dial once exiting reaches zero
+
+	socketID    string
+	connectedAt time.Time
+	activity    time.Duration
+	waitingPong bool
+	pingSentAt  int64 // nanoseconds since c.epoch
+
+	lastErr   pusherError // last in-session pusher:error
+	lastErrAt time.Time
+
+	subs    map[string]*connSub
+	authSeq uint64
+
+	retry, keepalive, subTimer *time.Timer
+	wake                       *time.Ticker
+	wakeC                      <-chan time.Time
+	prevWall, prevMono         time.Time
+}
+
+func stoppedTimer() *time.Timer {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return t
+}
+
+// supervise is the supervisor goroutine: the only place where the
+// connection state changes.
+func (c *Client) supervise() {
+	defer c.wg.Done()
+	defer close(c.quit)
+	l := &loop{
+		c: c, s: c.s, log: c.log,
+		useTLS:    c.s.TLS,
+		subs:      make(map[string]*connSub),
+		retry:     stoppedTimer(),
+		keepalive: stoppedTimer(),
+		subTimer:  stoppedTimer(),
+	}
+	for {
+		select {
+		case cmd := <-c.cmds:
+			if l.command(cmd) {
+				return
+			}
+		case <-c.kick:
+			l.reconcile()
+		case ev := <-c.events:
+			l.handle(ev)
+		case <-l.retry.C:
+			if l.state == StateUnavailable {
+				l.connect(nil)
+			}
+		case <-l.keepalive.C:
+			l.keepaliveFired()
+		case <-l.subTimer.C:
+			l.subTimerFired()
+		case <-l.wakeC:
+			l.wakeCheck()
+		}
+	}
+}
+
+// command runs a user request; it returns true when the supervisor must exit.
+func (l *loop) command(cmd command) bool {
+	switch cmd {
+	case cmdConnect:
+		switch l.state {
+		case StateInitialized, StateDisconnected, StateFailed:
+			l.attempt = 0
+			l.connect(nil)
+		}
+	case cmdDisconnect:
+		if l.state != StateDisconnected {
+			l.closeConn(true)
+			l.retry.Stop()
+			l.setState(StateDisconnected, nil, time.Time{})
+		}
+	case cmdReconnect:
+		l.closeConn(true)
+		l.attempt = 0
+		l.connect(nil)
+	case cmdClose:
+		l.closeConn(true)
+		l.retry.Stop()
+		if l.state != StateDisconnected {
+			l.setState(StateDisconnected, nil, time.Time{})
+		}
+		l.stopWake()
+		return true
+	}
+	return false
+}
+
+// setState is the one place where the connection state changes.
+func (l *loop) setState(next State, err error, nextAttempt time.Time) {
+	prev := l.state
+	if prev == next && next != StateUnavailable {
+		return
+	}
+	l.state = next
+	l.c.state.Store(int32(next))
+	l.log.Info("realtime: state", "from", prev.String(), "to", next.String(), "err", err)
+	l.c.disp.push(item{kind: itemState, state: StateChange{Previous: prev, Current: next, Err: err, NextAttempt: nextAttempt}})
+	if prev == StateConnected && next != StateConnected {
+		for _, ch := range l.c.wantedList() {
+			l.c.setSubStatus(ch, SubscriptionPending, nil)
+		}
+	}
+	switch next {
+	case StateConnecting, StateConnected, StateUnavailable:
+		l.startWake()
+	default:
+		l.stopWake()
+	}
+}
+
+// connect enters StateConnecting and dials, after any previous connection
+// has fully exited (never two connections at once).
+func (l *loop) connect(cause error) {
+	l.retry.Stop()
+	l.setState(StateConnecting, cause, time.Time{})
+	if l.exiting > 0 {
+		l.dialPending = true
+		return
+	}
+	l.dial()
+}
+
+func (l *loop) dial() {
+	l.dialPending = false
+	l.gen++
+	cc := newConn(l.c, l.gen, l.s.url(l.useTLS))
+	l.conn = cc
+	l.c.wg.Add(1)
+	go cc.run()
+}
+
+// closeConn drops the current connection and its per-connection state.
+func (l *loop) closeConn(graceful bool) {
+	if l.conn != nil {
+		l.conn.close(graceful)
+		l.conn = nil
+		l.exiting++
+	}
+	for _, s := range l.subs {
+		if s.cancel != nil {
+			s.cancel()
+		}
+	}
+	clear(l.subs)
+	l.dialPending = false
+	l.subTimer.Stop()
+	l.keepalive.Stop()
+	l.waitingPong = false
+	l.lastErr, l.lastErrAt = pusherError{}, time.Time{}
+	if l.socketID != "" {
+		l.socketID = ""
+		empty := ""
+		l.c.socketID.Store(&empty)
+	}
+}
+
+// handle processes one report from a connection or auth goroutine.
+func (l *loop) handle(ev connEvent) {
+	if ev.kind == evExited {
+		l.exiting--
+		if l.exiting == 0 && l.dialPending && l.state == StateConnecting {
+			l.dial()
+		}
+		return
+	}
+	if l.conn == nil || ev.gen != l.gen {
+		return // stale: from a connection already replaced
+	}
+	switch ev.kind {
+	case evEstablished:
+		l.established(ev)
+	case evFrame:
+		if l.state == StateConnected {
+			l.route(ev.frame, ev.received)
+		}
+	case evClosed:
+		l.lost(ev.code, ev.err)
+	case evAuth:
+		l.authDone(ev)
+	}
+}
+
+func (l *loop) established(ev connEvent) {
+	l.socketID = ev.socketID
+	id := ev.socketID
+	l.c.socketID.Store(&id)
+	l.connectedAt = time.Now()
+	l.activity = l.s.ActivityTimeout
+	if ev.activity > 0 {
+		l.activity = min(l.activity, time.Duration(ev.activity)*time.Second)
+	}
+	l.waitingPong = false
+	l.keepalive.Reset(l.activity)
+	l.log.Debug("realtime: connected", "socket_id", ev.socketID, "activity_timeout", l.activity)
+	l.setState(StateConnected, nil, time.Time{})
+	l.reconcile()
+}
+
+// lost handles the end of the current connection (or of an attempt) and
+// applies the close policy.
+func (l *loop) lost(code int, err error) {
+	wasConnected := l.state == StateConnected
+	stable := wasConnected && time.Since(l.connectedAt) >= stableAfter
+	if (code == 1005 || code == 1006) && l.lastErr.Code != 0 && time.Since(l.lastErrAt) <= errorCloseWindow {
+		// Reverb sends the code as pusher:error and then drops TCP.
+		code = l.lastErr.Code
+		err = &CloseError{Code: code, Message: l.lastErr.Message}
+	}
+	l.closeConn(false)
+	if stable {
+		l.attempt = 0
+	}
+	switch closeActionFor(code) {
+	case actStop:
+		l.fail(err)
+	case actTLS:
+		if l.useTLS {
+			l.fail(err)
+			return
+		}
+		l.useTLS = true
+		l.attempt++
+		l.connect(err)
+	case actNow:
+		healthy := l.attempt == 0
+		l.attempt++
+		if healthy {
+			l.connect(err)
+			return
+		}
+		l.waitAndRetry(l.s.Backoff(l.attempt), err)
+	default:
+		l.attempt++
+		d := l.s.Backoff(l.attempt)
+		if code >= 4100 && code <= 4199 {
+			d = max(d, time.Second)
+		}
+		l.waitAndRetry(d, err)
+	}
+}
+
+func (l *loop) fail(err error) {
+	l.closeConn(true)
+	l.retry.Stop()
+	l.setState(StateFailed, err, time.Time{})
+}
+
+func (l *loop) waitAndRetry(d time.Duration, err error) {
+	d = max(d, 0)
+	l.retry.Reset(d)
+	l.setState(StateUnavailable, err, time.Now().Add(d))
+}
+
+// send queues a frame on the live connection.
+func (l *loop) send(b []byte) {
+	if l.conn != nil {
+		l.conn.send(b)
+	}
+}
+
+// route handles one frame of a live connection.
+func (l *loop) route(f frame, received time.Time) {
+	switch f.Event {
+	case "pusher:ping":
+		l.send(pongFrame)
+	case "pusher:pong":
+		// Reading it already counted as activity.
+	case "pusher:error":
+		pe := parsePusherError(f)
+		l.lastErr, l.lastErrAt = pe, time.Now()
+		l.log.Warn("realtime: server error", "code", pe.Code, "message", pe.Message, "channel", f.Channel)
+		if pe.Code == 4009 && f.Channel == "" {
+			// Reverb's answer to a bad channel signature names no channel:
+			// fail every subscription still waiting for confirmation.
+			err := fmt.Errorf("realtime: server rejected a subscription: pusher:error %d: %s", pe.Code, pe.Message)
+			for ch, s := range l.subs {
+				if s.phase == phaseSent {
+					l.subFailed(ch, s, err, true)
+				}
+			}
+			l.armSubTimer()
+		}
+	case "pusher_internal:subscription_succeeded":
+		l.subscribed(f.Channel)
+	case "pusher:subscription_error":
+		s := l.subs[f.Channel]
+		if s == nil || s.phase != phaseSent {
+			l.log.Debug("realtime: ignored subscription_error", "channel", f.Channel)
+			return
+		}
+		l.subFailed(f.Channel, s, parseSubscriptionError(f), false)
+		l.armSubTimer()
+	case "pusher:connection_established":
+		l.log.Warn("realtime: ignored a second pusher:connection_established")
+	default:
+		if strings.HasPrefix(f.Event, "pusher:") || strings.HasPrefix(f.Event, "pusher_internal:") {
+			l.log.Debug("realtime: ignored internal event", "event", f.Event, "channel", f.Channel)
+			return
+		}
+		if f.Channel != "" && l.subs[f.Channel] == nil {
+			l.log.Debug("realtime: dropped event for a channel not wanted", "event", f.Event, "channel", f.Channel)
+			return
+		}
+		l.c.disp.push(item{kind: itemEvent, event: Event{
+			Channel: f.Channel, Name: f.Event, Data: f.Data, UserID: f.UserID, Received: received,
+		}})
+	}
+}
+
+// keepaliveFired implements pusher-js's activity check: ping after
+// l.activity of inbound silence, give up after PongTimeout without a reply.
+func (l *loop) keepaliveFired() {
+	if l.conn == nil || l.state != StateConnected {
+		return
+	}
+	now := int64(time.Since(l.c.epoch))
+	last := l.conn.lastRead.Load()
+	if l.waitingPong {
+		if last < l.pingSentAt {
+			l.log.Warn("realtime: no reply to ping; reconnecting", "timeout", l.s.PongTimeout)
+			l.lost(0, fmt.Errorf("realtime: no reply within %s: %w", l.s.PongTimeout, ErrPongTimeout))
+			return
+		}
+		l.waitingPong = false
+	}
+	if idle := time.Duration(now - last); idle < l.activity {
+		l.keepalive.Reset(l.activity - idle)
+		return
+	}
+	l.send(pingFrame)
+	l.waitingPong = true
+	l.pingSentAt = now
+	l.keepalive.Reset(l.s.PongTimeout)
+}
+
+func (l *loop) startWake() {
+	if l.wake != nil {
+		return
+	}
+	l.wake = time.NewTicker(wakeInterval)
+	l.wakeC = l.wake.C
+	l.prevWall, l.prevMono = l.c.wallNow().Round(0), time.Now()
+}
+
+func (l *loop) stopWake() {
+	if l.wake != nil {
+		l.wake.Stop()
+		l.wake, l.wakeC = nil, nil
+	}
+}
+
+// wakeCheck detects a machine that slept: the wall clock ran ahead of the
+// monotonic clock (Linux stops the monotonic clock in suspend), or the
+// ticker itself fired very late (platforms whose monotonic clock keeps
+// running). Either way the socket is probably dead: reconnect at once.
+func (l *loop) wakeCheck() {
+	wall, mono := l.c.wallNow().Round(0), time.Now()
+	dw, dm := wall.Sub(l.prevWall), mono.Sub(l.prevMono)
+	l.prevWall, l.prevMono = wall, mono
+	if dw-dm <= wakeJump && dm <= 3*wakeInterval {
+		return
+	}
+	l.log.Info("realtime: clock jump; the machine probably slept", "wall", dw, "monotonic", dm)
+	switch l.state {
+	case StateConnected, StateConnecting, StateUnavailable:
+		l.closeConn(false)
+		l.attempt = 0
+		l.connect(ErrWoke)
+	}
+}
+
+// reconcile makes the current connection's subscriptions match the wanted
+// set.
+func (l *loop) reconcile() {
+	if l.state != StateConnected || l.conn == nil {
+		return
+	}
+	wanted := l.c.wantedList()
+	set := make(map[string]struct{}, len(wanted))
+	for _, ch := range wanted {
+		set[ch] = struct{}{}
+		if l.subs[ch] == nil {
+			s := &connSub{}
+			l.subs[ch] = s
+			l.c.setSubStatus(ch, SubscriptionPending, nil)
+			l.attemptSub(ch, s)
+		}
+	}
+	for ch, s := range l.subs {
+		if _, ok := set[ch]; ok {
+			continue
+		}
+		if s.cancel != nil {
+			s.cancel()
+		}
+		if s.phase == phaseSent || s.phase == phaseSubscribed {
+			l.send(unsubscribeFrame(ch))
+		}
+		delete(l.subs, ch)
+	}
+	l.armSubTimer()
+}
+
+// attemptSub starts one subscription attempt on the live connection.
+func (l *loop) attemptSub(ch string, s *connSub) {
+	s.deadline = time.Now().Add(l.s.SubscribeTimeout)
+	if !needsAuth(ch) {
+		s.phase = phaseSent
+		l.send(subscribeFrame(ch, Auth{}))
+		return
+	}
+	if l.s.Authorizer == nil {
+		s.phase, s.deadline = phaseStopped, time.Time{}
+		l.c.setSubStatus(ch, SubscriptionFailed, fmt.Errorf("realtime: %q needs authorisation but Config.Authorizer is nil", ch))
+		return
+	}
+	s.phase = phaseAuth
+	l.authSeq++
+	s.seq = l.authSeq
+	ctx, cancel := context.WithDeadline(l.conn.ctx, s.deadline)
+	s.cancel = cancel
+	c, gen, seq, socketID, authz := l.c, l.gen, s.seq, l.socketID, l.s.Authorizer
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		defer cancel()
+		var (
+			a   Auth
+			err error
+		)
+		select {
+		case c.authSem <- struct{}{}:
+			a, err = callAuthorizer(ctx, authz, socketID, ch)
+			<-c.authSem
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+		select {
+		case c.events <- connEvent{kind: evAuth, gen: gen, channel: ch, seq: seq, auth: a, err: err}:
+		case <-c.quit:
+		}
+	}()
+}
+
+// callAuthorizer runs the authoriser, turning a panic into an error.
+func callAuthorizer(ctx context.Context, a Authorizer, socketID, ch string) (auth Auth, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("realtime: authorizer panicked: %v", r)
+		}
+	}()
+	return a.Authorize(ctx, socketID, ch)
+}
+
+// authDone handles an authorisation result.
+func (l *loop) authDone(ev connEvent) {
+	s := l.subs[ev.channel]
+	if s == nil || s.phase != phaseAuth || s.seq != ev.seq {
+		return // unsubscribed, timed out or superseded meanwhile
+	}
+	s.cancel()
+	s.cancel = nil
+	switch {
+	case ev.err == nil:
+		s.phase = phaseSent
+		l.send(subscribeFrame(ev.channel, ev.auth))
+	case errors.Is(ev.err, ErrUnauthorized):
+		err := fmt.Errorf("realtime: authorising %q: %w", ev.channel, ev.err)
+		l.log.Warn("realtime: session is over; not retrying", "channel", ev.channel, "err", ev.err)
+		l.fail(err)
+		l.c.setSubStatus(ev.channel, SubscriptionFailed, err)
+	case errors.Is(ev.err, ErrForbidden):
+		s.phase, s.deadline = phaseForbidden, time.Time{}
+		l.log.Warn("realtime: channel forbidden", "channel", ev.channel, "err", ev.err)
+		l.c.setSubStatus(ev.channel, SubscriptionForbidden, fmt.Errorf("realtime: authorising %q: %w", ev.channel, ev.err))
+		l.armSubTimer()
+	default:
+		l.subFailed(ev.channel, s, fmt.Errorf("realtime: authorising %q: %w", ev.channel, ev.err), false)
+		l.armSubTimer()
+	}
+}
+
+func (l *loop) subscribed(ch string) {
+	s := l.subs[ch]
+	if s == nil || s.phase != phaseSent {
+		l.log.Debug("realtime: ignored subscription_succeeded", "channel", ch)
+		return
+	}
+	s.phase, s.deadline, s.retries = phaseSubscribed, time.Time{}, 0
+	l.c.setSubStatus(ch, SubscriptionSubscribed, nil)
+	l.armSubTimer()
+}
+
+// subFailed marks an attempt failed and schedules a retry with backoff.
+// unsubscribe leaves the channel on the server first, so that a late
+// confirmation of the abandoned attempt cannot be mistaken for the next one.
+func (l *loop) subFailed(ch string, s *connSub, err error, unsubscribe bool) {
+	if unsubscribe && s.phase == phaseSent {
+		l.send(unsubscribeFrame(ch))
+	}
+	if s.cancel != nil {
+		s.cancel()
+		s.cancel = nil
+	}
+	s.retries++
+	d := max(l.s.Backoff(s.retries), minSubRetry)
+	s.phase, s.deadline = phaseWaitRetry, time.Now().Add(d)
+	l.log.Warn("realtime: subscription failed", "channel", ch, "err", err, "retry_in", d)
+	l.c.setSubStatus(ch, SubscriptionFailed, err)
+}
+
+func (l *loop) subTimerFired() {
+	if l.state != StateConnected {
+		return
+	}
+	now := time.Now()
+	for ch, s := range l.subs {
+		if s.deadline.IsZero() || now.Before(s.deadline) {
+			continue
+		}
+		switch s.phase {
+		case phaseAuth, phaseSent:
+			l.subFailed(ch, s, fmt.Errorf("realtime: %q after %s: %w", ch, l.s.SubscribeTimeout, ErrSubscriptionTimeout), true)
+		case phaseWaitRetry:
+			l.attemptSub(ch, s)
+		}
+	}
+	l.armSubTimer()
+}
+
+// armSubTimer sets the subscription timer to the earliest deadline.
+func (l *loop) armSubTimer() {
+	var next time.Time
+	for _, s := range l.subs {
+		if !s.deadline.IsZero() && (next.IsZero() || s.deadline.Before(next)) {
+			next = s.deadline
+		}
+	}
+	if next.IsZero() {
+		l.subTimer.Stop()
+		return
+	}
+	l.subTimer.Reset(max(time.Until(next), 0))
+}
