@@ -35,8 +35,9 @@ type Model struct {
 // built from it) changes only when something the user cares about does.
 func NewModel(s Status, unread int, now time.Time) Model {
 	summary := Tooltip(s, unread, now)
-	if s.Shown(now) == Offline {
-		summary = Tooltip(Status{Conn: Offline, PausedUntil: s.PausedUntil}, unread, now)
+	if s.Shown(now) == Offline && !s.NextAttempt.IsZero() {
+		// "reconnecting…" instead of the countdown.
+		summary = Tooltip(Status{Conn: Offline, NextAttempt: now, PausedUntil: s.PausedUntil}, unread, now)
 	}
 	return Model{State: s.Shown(now), Paused: s.Paused(now), Summary: summary}
 }

@@ -72,7 +72,7 @@ type Status struct {
 	// User is the signed-in user's display name; empty when unknown.
 	User string
 	// NextAttempt is when the next connection attempt is due while Offline;
-	// zero if unknown.
+	// zero means no attempt is planned (the server refused the connection).
 	NextAttempt time.Time
 	// PausedUntil is the end of do-not-disturb: zero means not paused, a
 	// far-future time (ten years or more ahead) means until resumed.
@@ -110,9 +110,12 @@ func Tooltip(s Status, unread int, now time.Time) string {
 			text += " as " + s.User
 		}
 	case Offline:
-		if s.NextAttempt.After(now) {
+		switch {
+		case s.NextAttempt.IsZero():
+			text = "Offline — not retrying; use Reconnect now"
+		case s.NextAttempt.After(now):
 			text = "Offline — next attempt in " + Countdown(s.NextAttempt.Sub(now))
-		} else {
+		default:
 			text = "Offline — reconnecting…"
 		}
 		if s.Paused(now) {

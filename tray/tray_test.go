@@ -50,7 +50,7 @@ func TestTooltip(t *testing.T) {
 		{"offline rounds up", Status{Conn: Offline, NextAttempt: now.Add(11200 * time.Millisecond)}, 0, "Offline — next attempt in 12 s"},
 		{"offline minutes", Status{Conn: Offline, NextAttempt: now.Add(90 * time.Second)}, 2, "Offline — next attempt in 2 min · 2 unread"},
 		{"offline due", Status{Conn: Offline, NextAttempt: now}, 0, "Offline — reconnecting…"},
-		{"offline unknown", Status{Conn: Offline}, 0, "Offline — reconnecting…"},
+		{"offline refused", Status{Conn: Offline}, 0, "Offline — not retrying; use Reconnect now"},
 		{"offline paused", Status{Conn: Offline, NextAttempt: now.Add(5 * time.Second), PausedUntil: forever}, 0,
 			"Offline — next attempt in 5 s · notifications paused"},
 		{"expired", Status{Conn: Expired}, 1, "EchoTray — session expired, please sign in again · 1 unread"},
