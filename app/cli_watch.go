@@ -1,0 +1,229 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"echotray/notify"
+	"echotray/realtime"
+)
+
+// Retry delays while the server cannot be reached at the start of watch.
+const (
+	restoreFirstDelay = 2 * time.Second
+	restoreMaxDelay   = time.Minute
+)
+
+// WatchOptions are the flags of `echotray watch`.
+type WatchOptions struct {
+	JSON     bool // one JSON object per event on stdout
+	NoNotify bool // no desktop notifications
+}
+
+// WatchLine is one event as `watch --json` prints it.
+type WatchLine struct {
+	Time    time.Time       `json:"time"`
+	Channel string          `json:"channel"`
+	Event   string          `json:"event"` // without the Laravel namespace
+	Type    notify.Type     `json:"type"`
+	Title   string          `json:"title"`
+	Message string          `json:"message"`
+	Data    json.RawMessage `json:"data"`
+}
+
+// Watch runs headless with the stored session until ctx ends (Ctrl-C: nil),
+// the session expires (an error telling the user to sign in again) or the
+// WebSocket server refuses the connection for good.
+func (c *CLI) Watch(ctx context.Context, o WatchOptions) error {
+	sess := c.session()
+	u, err := c.restore(ctx, sess)
+	if ctx.Err() != nil {
+		return nil
+	}
+	if err != nil {
+		return sessionError(err)
+	}
+	cfg := c.Config.Effective()
+	store, err := OpenHistory(cfg, c.logger())
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	notifier := c.Notifier
+	if o.NoNotify {
+		notifier = discardNotifier{}
+	}
+	out := &eventPrinter{w: c.Stdout, json: o.JSON}
+	expired := make(chan struct{}, 1)
+	failed := make(chan error, 1)
+	svc := NewService(ServiceOptions{
+		Session:  sess,
+		Store:    store,
+		Notifier: notifier,
+		Logger:   c.logger(),
+		Hooks: Hooks{
+			OnEntry: out.print,
+			OnState: func(sc realtime.StateChange) {
+				c.reportState(cfg, sc)
+				if sc.Current == realtime.StateFailed && !errors.Is(sc.Err, realtime.ErrUnauthorized) {
+					select {
+					case failed <- sc.Err:
+					default:
+					}
+				}
+			},
+			OnSubscription: c.reportSubscription,
+			OnDeliveryError: func(err error) {
+				if err == nil {
+					c.note("Desktop notifications work again.")
+					return
+				}
+				c.note("Desktop notifications are not working: %v", err)
+			},
+			OnExpired: func(error) {
+				select {
+				case expired <- struct{}{}:
+				default:
+				}
+			},
+		},
+	})
+	if err := svc.Start(u); err != nil {
+		return err
+	}
+	defer svc.Stop()
+	c.note("Watching as %s: %s. Press Ctrl-C to stop.", u, strings.Join(u.Channels(), ", "))
+	select {
+	case <-ctx.Done():
+		c.note("Stopped.")
+		return nil
+	case <-expired:
+		return sessionError(ErrSessionExpired)
+	case err := <-failed:
+		return fmt.Errorf("the WebSocket server %s refused the connection: %w", wsURL(cfg.Pusher), err)
+	}
+}
+
+// restore resumes the session, retrying while the server cannot be
+// reached.
+func (c *CLI) restore(ctx context.Context, sess *Session) (User, error) {
+	delay := restoreFirstDelay
+	for {
+		u, err := sess.Restore(ctx)
+		var api *APIError
+		if err == nil || !errors.As(err, &api) || !transient(api) || ctx.Err() != nil {
+			return u, err
+		}
+		c.note("%v; trying again in %s (Ctrl-C to stop)", err, delay)
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return User{}, ctx.Err()
+		case <-t.C:
+		}
+		delay = min(delay*2, restoreMaxDelay)
+	}
+}
+
+// transient reports whether an API error may go away by itself.
+func transient(e *APIError) bool {
+	switch e.Kind {
+	case KindUnreachable, KindTimeout, KindServer:
+		return true
+	}
+	return false
+}
+
+// reportState tells the user about the connection on stderr.
+func (c *CLI) reportState(cfg Config, sc realtime.StateChange) {
+	switch sc.Current {
+	case realtime.StateConnecting:
+		if sc.Previous == realtime.StateInitialized {
+			c.note("Connecting to %s…", wsURL(cfg.Pusher))
+		}
+	case realtime.StateConnected:
+		c.note("Connected to %s.", wsURL(cfg.Pusher))
+	case realtime.StateUnavailable:
+		msg := "Connection lost"
+		if sc.Previous != realtime.StateConnected {
+			msg = "Cannot connect"
+		}
+		if sc.Err != nil {
+			msg += ": " + sc.Err.Error()
+		}
+		if !sc.NextAttempt.IsZero() {
+			msg += fmt.Sprintf("; retrying in %s", time.Until(sc.NextAttempt).Round(time.Second))
+		}
+		c.note("%s", msg)
+	case realtime.StateFailed:
+		if errors.Is(sc.Err, realtime.ErrUnauthorized) {
+			c.note("The server no longer accepts this session.")
+		}
+	}
+}
+
+// reportSubscription tells the user about a channel on stderr.
+func (c *CLI) reportSubscription(sc realtime.SubscriptionChange) {
+	switch sc.Status {
+	case realtime.SubscriptionSubscribed:
+		c.note("Subscribed to %s.", sc.Channel)
+	case realtime.SubscriptionForbidden:
+		c.note("Not allowed to subscribe to %s: %v", sc.Channel, sc.Err)
+	case realtime.SubscriptionFailed:
+		c.note("Cannot subscribe to %s: %v", sc.Channel, sc.Err)
+	}
+}
+
+// eventPrinter writes events to stdout, one line each.
+type eventPrinter struct {
+	mu   sync.Mutex
+	w    io.Writer
+	json bool
+}
+
+func (p *eventPrinter) print(e notify.Entry) {
+	var line string
+	if p.json {
+		line = string(watchJSON(e))
+	} else {
+		line = fmt.Sprintf("%s  %-22s %-20s [%s] %s", e.Time.Local().Format("2006-01-02 15:04:05"),
+			e.Channel, e.Event, e.Type, e.Title)
+		if e.Message != "" {
+			line += ": " + e.Message
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintln(p.w, line)
+}
+
+// watchJSON encodes one entry as a WatchLine; data that is not valid JSON
+// is kept as a JSON string.
+func watchJSON(e notify.Entry) []byte {
+	l := WatchLine{Time: e.Time, Channel: e.Channel, Event: e.Event, Type: e.Type,
+		Title: e.Title, Message: e.Message, Data: e.Data}
+	if len(l.Data) == 0 {
+		l.Data = json.RawMessage("null")
+	} else if !json.Valid(l.Data) {
+		s, _ := json.Marshal(string(e.Data))
+		l.Data = s
+	}
+	b, err := json.Marshal(l)
+	if err != nil {
+		b, _ = json.Marshal(map[string]string{"error": err.Error()})
+	}
+	return b
+}
+
+// discardNotifier is the notifier of `watch --no-notify`.
+type discardNotifier struct{}
+
+func (discardNotifier) Notify(context.Context, notify.Message) error { return nil }

@@ -1,0 +1,246 @@
+package app
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"echotray/notify"
+)
+
+func noEnv(string) string { return "" }
+
+func envMap(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestConfigDefaultsWhenMissing(t *testing.T) {
+	dir := t.TempDir()
+	s, err := OpenConfig(dir, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := s.Effective()
+	d := DefaultConfig()
+	if c.Pusher != d.Pusher || c.Paths != d.Paths || c.Namespace != `App\Events` {
+		t.Errorf("effective %+v, want defaults", c)
+	}
+	if c.Pusher.Key != "local-key" || c.Pusher.Host != "localhost" || c.Pusher.Port != 6001 ||
+		c.Pusher.Scheme != "http" || c.Pusher.Cluster != "mt1" {
+		t.Errorf("pusher defaults %+v", c.Pusher)
+	}
+	if c.Paths.Login != "/api/login" || c.Paths.User != "/api/user" || c.Paths.Logout != "/api/logout" || c.Paths.Auth != "/broadcasting/auth" {
+		t.Errorf("path defaults %+v", c.Paths)
+	}
+	if c.History.MaxEntries != 10000 || c.History.MaxAgeDays != 90 {
+		t.Errorf("history defaults %+v", c.History)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "config.json")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("opening created the file: %v", err)
+	}
+}
+
+func TestConfigSaveAndReload(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "echotray")
+	s, _ := OpenConfig(dir, noEnv)
+	var seen []Config
+	s.OnChange(func(c Config) { seen = append(seen, c) })
+	err := s.Update(func(c *Config) {
+		c.Server = "https://billing.example.com"
+		c.Email = "tina@example.com"
+		c.Pusher.Port = 6002
+		c.Notifications.Muted = []string{"UserUpdated"}
+		c.Notifications.Overrides = map[string]notify.Override{"PaymentCompleted": {Title: "Paid: {amount}"}}
+		c.Notifications.FloodWindow = Duration(30 * time.Second)
+		c.Notifications.PausedUntil = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 1 || seen[0].Pusher.Port != 6002 {
+		t.Errorf("OnChange got %+v", seen)
+	}
+	st, err := os.Stat(s.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("file mode %v, want 0600", st.Mode().Perm())
+	}
+	dst, _ := os.Stat(dir)
+	if dst.Mode().Perm() != 0o700 {
+		t.Errorf("dir mode %v, want 0700", dst.Mode().Perm())
+	}
+	raw, _ := os.ReadFile(s.Path())
+	if !strings.Contains(string(raw), `"flood_window": "30s"`) {
+		t.Errorf("flood window not written as a duration string:\n%s", raw)
+	}
+	s2, err := OpenConfig(dir, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := s2.Effective()
+	if c.Server != "https://billing.example.com" || c.Email != "tina@example.com" || c.Pusher.Port != 6002 ||
+		c.Notifications.Overrides["PaymentCompleted"].Title != "Paid: {amount}" ||
+		time.Duration(c.Notifications.FloodWindow) != 30*time.Second ||
+		!c.Notifications.PausedUntil.Equal(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)) {
+		t.Errorf("reloaded %+v", c)
+	}
+	p := c.Prefs()
+	if !p.Muted["UserUpdated"] || p.FloodWindow != 30*time.Second || p.FloodLimit != 3 {
+		t.Errorf("prefs %+v", p)
+	}
+}
+
+func TestConfigCorruptFileNamedAndKept(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.json")
+	if err := os.WriteFile(path, []byte(`{"server": "https://x", `), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := OpenConfig(dir, noEnv)
+	var ce *ConfigError
+	if !errors.As(err, &ce) || ce.Path != path {
+		t.Fatalf("err = %v, want a ConfigError for %s", err, path)
+	}
+	if !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "not valid JSON") {
+		t.Errorf("message %q should name the file and the problem", err)
+	}
+	if s == nil || s.Effective().Pusher.Key != "local-key" {
+		t.Fatal("a corrupt file must still give a store with the defaults")
+	}
+	// Saving moves the corrupt file aside instead of destroying it.
+	if err := s.Update(func(c *Config) { c.Server = "https://y" }); err != nil {
+		t.Fatal(err)
+	}
+	matches, _ := filepath.Glob(path + ".corrupt-*")
+	if len(matches) != 1 {
+		t.Fatalf("corrupt copy: %v", matches)
+	}
+	old, _ := os.ReadFile(matches[0])
+	if string(old) != `{"server": "https://x", ` {
+		t.Errorf("corrupt copy changed: %q", old)
+	}
+}
+
+func TestConfigEmptyAndWrongTypes(t *testing.T) {
+	for name, body := range map[string]string{
+		"empty":      "",
+		"wrong type": `{"pusher": {"port": "six"}}`,
+		"bad dur":    `{"notifications": {"flood_window": "soon"}}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			_ = os.WriteFile(filepath.Join(dir, "config.json"), []byte(body), 0o600)
+			_, err := OpenConfig(dir, noEnv)
+			var ce *ConfigError
+			if !errors.As(err, &ce) {
+				t.Fatalf("err = %v, want ConfigError", err)
+			}
+		})
+	}
+}
+
+func TestConfigLayers(t *testing.T) {
+	dir := t.TempDir()
+	s, _ := OpenConfig(dir, noEnv)
+	_ = s.Update(func(c *Config) { c.Server = "https://file"; c.Pusher.Host = "file-host" })
+	env := envMap(map[string]string{
+		EnvServer: "https://env", EnvPusherKey: "env-key", EnvPusherHost: "env-host", EnvPusherPort: "7001",
+		EnvPusherScheme: "HTTPS", EnvPusherCluster: "eu", EnvAuthPath: "/custom/auth",
+		EnvNamespace: `Acme\Events`, EnvLogLevel: "debug",
+	})
+	s, err := OpenConfig(dir, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := s.Effective()
+	want := PusherConfig{Key: "env-key", Host: "env-host", Port: 7001, Scheme: "https", Cluster: "eu"}
+	if c.Server != "https://env" || c.Pusher != want || c.Paths.Auth != "/custom/auth" ||
+		c.Namespace != `Acme\Events` || c.LogLevel != "debug" {
+		t.Errorf("env layer: %+v", c)
+	}
+	if f := s.File(); f.Server != "https://file" || f.Pusher.Host != "file-host" {
+		t.Errorf("env leaked into the file layer: %+v", f)
+	}
+	s.SetOverrides(func(c *Config) { c.Pusher.Host = "flag-host" })
+	if got := s.Effective().Pusher.Host; got != "flag-host" {
+		t.Errorf("flags must override env: host %q", got)
+	}
+	// Saving keeps env and flag values out of the file.
+	_ = s.Update(func(c *Config) { c.StartHidden = true })
+	raw, _ := os.ReadFile(s.Path())
+	if strings.Contains(string(raw), "env-host") || strings.Contains(string(raw), "flag-host") {
+		t.Errorf("override saved in the file:\n%s", raw)
+	}
+}
+
+func TestConfigBadEnvReported(t *testing.T) {
+	s, err := OpenConfig(t.TempDir(), envMap(map[string]string{
+		EnvPusherPort: "abc", EnvPusherScheme: "ftp", EnvLogLevel: "loud", EnvPusherHost: "ok-host",
+	}))
+	var ce *ConfigError
+	if !errors.As(err, &ce) || ce.Path != "" {
+		t.Fatalf("err = %v, want an environment ConfigError", err)
+	}
+	for _, want := range []string{"ECHOTRAY_PUSHER_PORT", "ECHOTRAY_PUSHER_SCHEME", "ECHOTRAY_LOG_LEVEL"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %s", err, want)
+		}
+	}
+	c := s.Effective()
+	if c.Pusher.Port != 6001 || c.Pusher.Scheme != "http" || c.Pusher.Host != "ok-host" {
+		t.Errorf("valid variables must still apply, invalid ones not: %+v", c.Pusher)
+	}
+}
+
+func TestConfigValidateRejectsAndKeepsFile(t *testing.T) {
+	dir := t.TempDir()
+	s, _ := OpenConfig(dir, noEnv)
+	_ = s.Update(func(c *Config) { c.Pusher.Port = 6010 })
+	err := s.Update(func(c *Config) { c.Pusher.Scheme = "ws"; c.Pusher.Port = 70000 })
+	if err == nil || !strings.Contains(err.Error(), "scheme") || !strings.Contains(err.Error(), "70000") {
+		t.Fatalf("err = %v", err)
+	}
+	s2, _ := OpenConfig(dir, noEnv)
+	if s2.File().Pusher.Port != 6010 {
+		t.Error("an invalid update changed the file")
+	}
+}
+
+func TestDurationJSON(t *testing.T) {
+	var d Duration
+	if err := json.Unmarshal([]byte(`15`), &d); err != nil || time.Duration(d) != 15*time.Second {
+		t.Errorf("seconds: %v %v", d, err)
+	}
+	if err := json.Unmarshal([]byte(`"1m30s"`), &d); err != nil || time.Duration(d) != 90*time.Second {
+		t.Errorf("string: %v %v", d, err)
+	}
+}
+
+func TestConfigNeverHoldsToken(t *testing.T) {
+	// Config has no field that could carry a token: every string field is
+	// named, and the e-mail is the only account datum.
+	b, _ := json.Marshal(DefaultConfig())
+	for _, k := range []string{"token", "password", "secret"} {
+		if strings.Contains(strings.ToLower(string(b)), k) {
+			t.Errorf("config JSON has a %q field: %s", k, b)
+		}
+	}
+}
+
+func TestAppDirsFromEnv(t *testing.T) {
+	base := t.TempDir()
+	t.Setenv(EnvConfigDir, base+"/c")
+	t.Setenv(EnvCacheDir, base+"/k")
+	if d, _ := ConfigDir(); d != base+"/c" {
+		t.Errorf("ConfigDir = %s", d)
+	}
+	if p, _ := LogPath(); p != filepath.Join(base, "k", "logs", "echotray.log") {
+		t.Errorf("LogPath = %s", p)
+	}
+}

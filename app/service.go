@@ -1,0 +1,483 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"echotray/notify"
+	"echotray/realtime"
+)
+
+// DefaultCheckInterval is how often a running service asks /api/user
+// whether the token is still good.
+const DefaultCheckInterval = 5 * time.Minute
+
+// TestEvent is the event name of SendTest's local notification.
+const TestEvent = "EchoTrayTest"
+
+// Hooks are the service's callbacks. They run on service goroutines
+// (mostly the realtime dispatcher), one at a time, never under a lock; a
+// GUI wraps its widget work in fyne.Do. A hook must not call Stop, Start or
+// SignOut synchronously (hand it to another goroutine, as fyne.Do does).
+// Any hook may be nil.
+type Hooks struct {
+	// OnState receives every connection state change, with NextAttempt
+	// set while waiting to reconnect.
+	OnState func(realtime.StateChange)
+	// OnEntry receives every handled event after it was stored (also
+	// duplicates and events whose storing failed, so nothing goes unseen).
+	OnEntry func(notify.Entry)
+	// OnStored receives each newly inserted history entry (unread badge).
+	OnStored func(notify.Entry)
+	// OnSubscription receives every subscription status change.
+	OnSubscription func(realtime.SubscriptionChange)
+	// OnDeliveryError receives the error when desktop notifications start
+	// failing, and nil when they work again (not every failure).
+	OnDeliveryError func(error)
+	// OnExpired is called once the session is over (the server answered
+	// 401): the service is already stopped and the token deleted. err
+	// matches ErrSessionExpired.
+	OnExpired func(err error)
+	// OnClick receives the history entry ID of a clicked notification,
+	// where the platform supports clicks.
+	OnClick func(entryID int64)
+}
+
+// ServiceOptions configures NewService.
+type ServiceOptions struct {
+	Session  *Session        // required
+	Store    *notify.Store   // required: the history
+	Notifier notify.Notifier // nil means notify.NewDesktopNotifier
+	AppName  string          // shown by the notification server; "" means "EchoTray"
+	Icon     string          // icon file for notifications; "" means none
+	Logger   *slog.Logger    // nil means discard
+	Hooks    Hooks
+	// CheckInterval is the period of the /api/user session check while
+	// running; 0 means DefaultCheckInterval, negative disables it.
+	CheckInterval time.Duration
+	// Dial replaces the WebSocket TCP dialer (tests); nil means the default.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+// Service joins the realtime connection and the notification pipeline for
+// the signed-in user: every event on the user's channels is stored in the
+// history and shown on the desktop. It is safe for concurrent use.
+type Service struct {
+	opts ServiceOptions
+	log  *slog.Logger
+
+	mu      sync.Mutex
+	run     *running     // nil when stopped
+	prefs   notify.Prefs // preferences for the next Center
+	prefSet bool         // prefs was set by SetPrefs
+
+	bg       sync.WaitGroup // expiry goroutines
+	expiring atomic.Bool
+}
+
+// running is one Start..Stop cycle.
+type running struct {
+	user   User
+	cfg    Config
+	client *realtime.Client
+	center *notify.Center
+	ns     realtime.Namespace
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // the session check loop
+}
+
+// NewService returns a stopped service.
+func NewService(opts ServiceOptions) *Service {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.AppName == "" {
+		opts.AppName = "EchoTray"
+	}
+	if opts.CheckInterval == 0 {
+		opts.CheckInterval = DefaultCheckInterval
+	}
+	return &Service{opts: opts, log: opts.Logger.With("component", "service")}
+}
+
+// newNotifier returns the notifier for a new Center. A Center closes its
+// notifier, so each gets a fresh desktop notifier; an injected notifier is
+// shielded from Close, since its owner closes it.
+func (s *Service) newNotifier() notify.Notifier {
+	if s.opts.Notifier != nil {
+		return keepOpen{s.opts.Notifier}
+	}
+	return notify.NewDesktopNotifier(s.opts.AppName, s.opts.Icon, s.onClick)
+}
+
+// keepOpen hides the Close method of a notifier owned by someone else.
+type keepOpen struct{ n notify.Notifier }
+
+func (k keepOpen) Notify(ctx context.Context, m notify.Message) error { return k.n.Notify(ctx, m) }
+
+func (s *Service) onClick(id int64) {
+	if h := s.opts.Hooks.OnClick; h != nil {
+		h(id)
+	}
+}
+
+// OpenHistory opens the history store at notify.DefaultStorePath (under
+// $ECHOTRAY_DATA_DIR when set) with the configured retention.
+func OpenHistory(cfg Config, logger *slog.Logger) (*notify.Store, error) {
+	path, err := notify.DefaultStorePath()
+	if err != nil {
+		return nil, err
+	}
+	st, err := notify.OpenStore(path, notify.StoreOptions{
+		MaxEntries: cfg.History.MaxEntries,
+		MaxAge:     time.Duration(cfg.History.MaxAgeDays) * 24 * time.Hour,
+		Logger:     logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open the history %s: %w", path, err)
+	}
+	return st, nil
+}
+
+// Start connects for u and subscribes the channels of u's role. It does not
+// wait for the connection; watch OnState. Starting a running service is a
+// no-op.
+func (s *Service) Start(u User) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.run != nil {
+		return nil
+	}
+	if s.opts.Session == nil || s.opts.Store == nil {
+		return errors.New("service: Session and Store are required")
+	}
+	if err := u.validate(); err != nil {
+		return err
+	}
+	cfg := s.opts.Session.Config().Effective()
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	prefs := cfg.Prefs()
+	if s.prefSet {
+		prefs = s.prefs
+	}
+	r := &running{user: u, cfg: cfg, ns: realtime.Namespace(cfg.Namespace)}
+	r.ctx, r.cancel = context.WithCancel(context.Background())
+	hooks := s.opts.Hooks
+	r.center = notify.NewCenter(notify.CenterConfig{
+		Store:           s.opts.Store,
+		Catalog:         notify.NewCatalog(cfg.Notifications.Overrides),
+		Notifier:        s.newNotifier(),
+		Prefs:           prefs,
+		AppName:         s.opts.AppName,
+		Icon:            s.opts.Icon,
+		Logger:          s.opts.Logger,
+		OnStored:        hooks.OnStored,
+		OnDeliveryError: hooks.OnDeliveryError,
+	})
+	client, err := realtime.New(realtime.Config{
+		Key:     cfg.Pusher.Key,
+		Host:    cfg.Pusher.Host,
+		Port:    cfg.Pusher.Port,
+		TLS:     cfg.Pusher.Scheme == "https",
+		Path:    cfg.Pusher.Path,
+		Cluster: cfg.Pusher.Cluster,
+		Authorizer: realtime.HTTPAuthorizer{
+			Endpoint: joinURL(s.opts.Session.Server(), cfg.Paths.withDefaults().Auth),
+			Client:   s.opts.Session.HTTPClient(),
+			Header:   s.authHeader,
+		},
+		Namespace:      r.ns,
+		Logger:         s.opts.Logger.With("component", "realtime"),
+		NetDialContext: s.opts.Dial,
+		OnEvent:        func(e realtime.Event) { s.onEvent(r, e) },
+		OnStateChange:  func(sc realtime.StateChange) { s.onState(r, sc) },
+		OnSubscription: hooks.OnSubscription,
+	})
+	if err != nil {
+		r.cancel()
+		_ = r.center.Close()
+		return fmt.Errorf("cannot set up the WebSocket connection: %w", err)
+	}
+	r.client = client
+	for _, ch := range u.Channels() {
+		client.Subscribe(ch)
+	}
+	s.expiring.Store(false)
+	s.run = r
+	client.Connect()
+	if s.opts.CheckInterval > 0 {
+		r.wg.Add(1)
+		go s.checkLoop(r)
+	}
+	s.log.Info("service started", "user", u.ID, "channels", u.Channels(),
+		"ws", fmt.Sprintf("%s://%s:%d", cfg.Pusher.Scheme, cfg.Pusher.Host, cfg.Pusher.Port))
+	return nil
+}
+
+// authHeader gives the channel authorizer the current token; with no token
+// the session is over, which the realtime client must treat as a 401.
+func (s *Service) authHeader(ctx context.Context) (http.Header, error) {
+	h, err := s.opts.Session.Header(ctx)
+	if errors.Is(err, ErrNotSignedIn) {
+		return nil, fmt.Errorf("%w: %w", realtime.ErrUnauthorized, err)
+	}
+	return h, err
+}
+
+// onEvent runs on the realtime dispatcher: store, notify, report.
+func (s *Service) onEvent(r *running, e realtime.Event) {
+	in := notify.Incoming{Channel: e.Channel, Event: e.ShortName(r.ns), Data: e.Data, Received: e.Received}
+	entry, err := r.center.Handle(r.ctx, in)
+	if err != nil {
+		s.log.Error("event not stored", "channel", e.Channel, "event", in.Event, "err", err)
+		if entry.Event == "" {
+			entry = fallbackEntry(in)
+		}
+	}
+	if h := s.opts.Hooks.OnEntry; h != nil {
+		h(entry)
+	}
+}
+
+// fallbackEntry renders an event the history could not store, so it is
+// still reported.
+func fallbackEntry(in notify.Incoming) notify.Entry {
+	n := notify.NewCatalog(nil).Render(in.Event, in.Data)
+	t := in.Received
+	if t.IsZero() {
+		t = time.Now()
+	}
+	return notify.Entry{Time: t, Channel: in.Channel, Event: in.Event, Type: n.Type,
+		Title: n.Title, Message: n.Message, Data: in.Data}
+}
+
+// onState runs on the realtime dispatcher.
+func (s *Service) onState(r *running, sc realtime.StateChange) {
+	s.log.Info("connection state", "from", sc.Previous.String(), "to", sc.Current.String(), "err", sc.Err)
+	if h := s.opts.Hooks.OnState; h != nil {
+		h(sc)
+	}
+	if sc.Current == realtime.StateFailed && errors.Is(sc.Err, realtime.ErrUnauthorized) {
+		// Stopping waits for this very goroutine; do it from another one.
+		s.expireAsync(r, sc.Err)
+	}
+}
+
+// checkLoop asks /api/user periodically; a 401 ends the session.
+func (s *Service) checkLoop(r *running) {
+	defer r.wg.Done()
+	t := time.NewTicker(s.opts.CheckInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.ctx.Done():
+			return
+		case <-t.C:
+		}
+		_, err := s.opts.Session.Check(r.ctx)
+		switch {
+		case errors.Is(err, ErrSessionExpired), errors.Is(err, ErrNotSignedIn):
+			s.expireAsync(r, err)
+			return
+		case err != nil && r.ctx.Err() == nil:
+			s.log.Warn("session check failed; will retry", "err", err)
+		}
+	}
+}
+
+// expireAsync ends the session once, from a goroutine of its own.
+func (s *Service) expireAsync(r *running, cause error) {
+	if !s.expiring.CompareAndSwap(false, true) {
+		return
+	}
+	s.bg.Add(1)
+	go func() {
+		s.log.Warn("session expired", "cause", cause)
+		s.stopRun(r)
+		s.opts.Session.Expire()
+		s.bg.Done()
+		if h := s.opts.Hooks.OnExpired; h != nil {
+			h(ErrSessionExpired)
+		}
+	}()
+}
+
+// Stop disconnects and stops the notification pipeline, waiting for every
+// goroutine the service started. Stopping a stopped service is a no-op.
+func (s *Service) Stop() error {
+	s.mu.Lock()
+	r := s.run
+	s.mu.Unlock()
+	err := s.stopRun(r)
+	s.bg.Wait()
+	return err
+}
+
+// stopRun stops r if it is still the current run.
+func (s *Service) stopRun(r *running) error {
+	if r == nil {
+		return nil
+	}
+	s.mu.Lock()
+	if s.run != r {
+		s.mu.Unlock()
+		return nil
+	}
+	s.run = nil
+	s.mu.Unlock()
+	// Close the client first: after it returns no handler runs, so the
+	// Center sees no more events.
+	errClient := r.client.Close()
+	r.cancel()
+	r.wg.Wait()
+	errCenter := r.center.Close()
+	s.log.Info("service stopped")
+	return errors.Join(errClient, errCenter)
+}
+
+// SignOut stops the service and signs out (see Session.Logout).
+func (s *Service) SignOut(ctx context.Context) error {
+	if err := s.Stop(); err != nil {
+		s.log.Warn("stopping before sign-out", "err", err)
+	}
+	return s.opts.Session.Logout(ctx)
+}
+
+// Reconnect drops the connection and connects again at once.
+func (s *Service) Reconnect() {
+	s.mu.Lock()
+	r := s.run
+	s.mu.Unlock()
+	if r != nil {
+		r.client.Reconnect()
+	}
+}
+
+// SendTest sends a local test notification through a Center of its own
+// (no mute, no pause), so the user can check that desktop notifications
+// work whether or not the service runs. The test is kept in the history.
+func (s *Service) SendTest(ctx context.Context) (notify.Entry, error) {
+	if s.opts.Store == nil {
+		return notify.Entry{}, errors.New("service: no history store")
+	}
+	cfg := s.opts.Session.Config().Effective()
+	prefs := cfg.Prefs()
+	prefs.Muted, prefs.PausedUntil = nil, time.Time{}
+	c := notify.NewCenter(notify.CenterConfig{
+		Store:           s.opts.Store,
+		Catalog:         notify.NewCatalog(nil),
+		Notifier:        s.newNotifier(),
+		Prefs:           prefs,
+		AppName:         s.opts.AppName,
+		Icon:            s.opts.Icon,
+		Logger:          s.opts.Logger,
+		OnStored:        s.opts.Hooks.OnStored,
+		OnDeliveryError: s.opts.Hooks.OnDeliveryError,
+	})
+	data, _ := json.Marshal(map[string]string{
+		"title":   "EchoTray test notification",
+		"message": "Desktop notifications work.",
+		"level":   "info",
+	})
+	entry, err := c.Handle(ctx, notify.Incoming{Channel: "local", Event: TestEvent, Data: data, Received: time.Now()})
+	if cerr := c.Close(); err == nil {
+		err = cerr
+	}
+	return entry, err
+}
+
+// SetPrefs changes the notification preferences at once (and for later
+// starts). Persisting them is the caller's job (ConfigStore.Update).
+func (s *Service) SetPrefs(p notify.Prefs) {
+	s.mu.Lock()
+	s.prefs, s.prefSet = p, true
+	r := s.run
+	s.mu.Unlock()
+	if r != nil {
+		r.center.SetPrefs(p)
+	}
+}
+
+// ApplyConfig puts changed settings into effect: preferences at once;
+// connection, namespace and catalog changes by restarting the running
+// service for the same user. Call it after ConfigStore.Update, not from a
+// hook.
+func (s *Service) ApplyConfig(cfg Config) error {
+	s.mu.Lock()
+	s.prefs, s.prefSet = cfg.Prefs(), true
+	r := s.run
+	s.mu.Unlock()
+	if r == nil {
+		return nil
+	}
+	if !needsRestart(r.cfg, cfg) {
+		r.center.SetPrefs(cfg.Prefs())
+		return nil
+	}
+	if err := s.stopRun(r); err != nil {
+		s.log.Warn("stopping for new settings", "err", err)
+	}
+	return s.Start(r.user)
+}
+
+// needsRestart reports whether a settings change needs a new connection or
+// catalog.
+func needsRestart(old, cfg Config) bool {
+	if old.Pusher != cfg.Pusher || old.Namespace != cfg.Namespace || old.Paths != cfg.Paths || old.Server != cfg.Server {
+		return true
+	}
+	a, _ := json.Marshal(old.Notifications.Overrides)
+	b, _ := json.Marshal(cfg.Notifications.Overrides)
+	return string(a) != string(b)
+}
+
+// State returns the connection state; StateDisconnected when stopped.
+func (s *Service) State() realtime.State {
+	s.mu.Lock()
+	r := s.run
+	s.mu.Unlock()
+	if r == nil {
+		return realtime.StateDisconnected
+	}
+	return r.client.State()
+}
+
+// Subscriptions returns the wanted channels and their status; nil when
+// stopped.
+func (s *Service) Subscriptions() map[string]realtime.SubscriptionStatus {
+	s.mu.Lock()
+	r := s.run
+	s.mu.Unlock()
+	if r == nil {
+		return nil
+	}
+	return r.client.Subscriptions()
+}
+
+// Running reports whether the service is started.
+func (s *Service) Running() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.run != nil
+}
+
+// User returns the user the running service is for.
+func (s *Service) User() (User, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.run == nil {
+		return User{}, false
+	}
+	return s.run.user, true
+}
