@@ -48,11 +48,12 @@ func (e *APIError) Error() string {
 
 var defaultClient = &http.Client{Timeout: DefaultTimeout}
 
-// triggerBody is the JSON body of POST /apps/{id}/events.
+// triggerBody is the JSON body of POST /apps/{id}/events, in the field
+// order of pusher-php-server (Laravel) and pusher-http-node.
 type triggerBody struct {
 	Name     string   `json:"name"`
-	Channels []string `json:"channels"`
 	Data     string   `json:"data"`
+	Channels []string `json:"channels"`
 	SocketID string   `json:"socket_id,omitempty"`
 }
 
@@ -70,7 +71,7 @@ func (p *Publisher) Trigger(ctx context.Context, channels []string, name string,
 	if err != nil {
 		return fmt.Errorf("publish: trigger %s: %w", name, err)
 	}
-	body, err := json.Marshal(triggerBody{Name: name, Channels: channels, Data: payload, SocketID: socketID})
+	body, err := marshal(triggerBody{Name: name, Channels: channels, Data: payload, SocketID: socketID})
 	if err != nil {
 		return fmt.Errorf("publish: trigger %s: encode body: %w", name, err)
 	}
@@ -81,7 +82,8 @@ func (p *Publisher) Trigger(ctx context.Context, channels []string, name string,
 }
 
 // EncodeData turns an event payload into the string the "data" field carries:
-// strings, []byte and json.RawMessage as they are, anything else as JSON.
+// strings, []byte and json.RawMessage as they are, anything else as JSON
+// without HTML escaping, as JSON.stringify would.
 func EncodeData(data any) (string, error) {
 	switch d := data.(type) {
 	case string:
@@ -91,11 +93,23 @@ func EncodeData(data any) (string, error) {
 	case json.RawMessage:
 		return string(d), nil
 	}
-	b, err := json.Marshal(data)
+	b, err := marshal(data)
 	if err != nil {
 		return "", fmt.Errorf("encode data: %w", err)
 	}
 	return string(b), nil
+}
+
+// marshal encodes v as JSON like JSON.stringify (and the Pusher SDKs): no
+// HTML escaping of <, > and &, no trailing newline.
+func marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // ChannelInfo is one occupied channel as GET /apps/{id}/channels reports it.

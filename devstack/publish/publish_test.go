@@ -70,7 +70,7 @@ func TestEncodeData(t *testing.T) {
 		{"not json", "not json"},
 		{[]byte(`{"b":2}`), `{"b":2}`},
 		{json.RawMessage(`[1,2]`), `[1,2]`},
-		{map[string]any{"user": map[string]any{"name": "Zoë & <Co>"}}, `{"user":{"name":"Zoë \u0026 \u003cCo\u003e"}}`},
+		{map[string]any{"user": map[string]any{"name": "Zoë & <Co>"}}, `{"user":{"name":"Zoë & <Co>"}}`},
 		{nil, "null"},
 	}
 	for _, tc := range tests {
@@ -119,14 +119,14 @@ func TestTriggerSendsLaravelShapedSignedRequest(t *testing.T) {
 	if err := p.Trigger(context.Background(), []string{"tenant.1", "tenant.2"}, `App\Events\PaymentCompleted`, data, "123.456"); err != nil {
 		t.Fatalf("Trigger: %v", err)
 	}
-	want := `{"name":"App\\Events\\PaymentCompleted","channels":["tenant.1","tenant.2"],"data":"{\"payment\":{\"amount\":150,\"currency\":\"KES\"}}","socket_id":"123.456"}`
+	want := `{"name":"App\\Events\\PaymentCompleted","data":"{\"payment\":{\"amount\":150,\"currency\":\"KES\"}}","channels":["tenant.1","tenant.2"],"socket_id":"123.456"}`
 	if string(*last) != want {
 		t.Errorf("body\n got %s\nwant %s", *last, want)
 	}
 	if err := p.Trigger(context.Background(), []string{"tenant.1"}, "Bare", "{}", ""); err != nil {
 		t.Fatalf("Trigger: %v", err)
 	}
-	if want := `{"name":"Bare","channels":["tenant.1"],"data":"{}"}`; string(*last) != want {
+	if want := `{"name":"Bare","data":"{}","channels":["tenant.1"]}`; string(*last) != want {
 		t.Errorf("body %s, want %s (no socket_id)", *last, want)
 	}
 	if err := p.Trigger(context.Background(), nil, "X", "{}", ""); err == nil {
