@@ -296,8 +296,8 @@ func TestReconnectResetsAndConnectsNow(t *testing.T) {
 		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		if s.maxActive != 1 {
-			t.Fatalf("%d connections at once", s.maxActive)
+		if s.maxClientOpen != 1 {
+			t.Fatalf("client held %d connections at once", s.maxClientOpen)
 		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -53,13 +54,18 @@ type fakeServer struct {
 	dials       []string // addresses dialled
 	dialTimes   []time.Time
 	refuse      bool // dials fail with ECONNREFUSED
-	active      int
+	active      int // server-side connections open
 	maxActive   int
+	// clientOpen counts client-side sockets not yet closed by the client:
+	// the client must never hold two.
+	clientOpen    int
+	maxClientOpen int
 	nextID      int
 	activity    int // activity_timeout sent in the handshake
 	handshake   func(fc *fakeConn) bool
 	onSubscribe func(fc *fakeConn, channel, auth string) subscribeReply
 	autoPong    bool
+	tlsConfig   *tls.Config // serve wss when set
 
 	accepted chan *fakeConn
 	wg       sync.WaitGroup
@@ -99,7 +105,16 @@ func (s *fakeServer) dial(ctx context.Context, network, addr string) (net.Conn, 
 	if refuse {
 		return nil, &net.OpError{Op: "dial", Net: network, Err: syscall.ECONNREFUSED}
 	}
-	cli, srv := net.Pipe()
+	cli, srv := memPipePair()
+	s.mu.Lock()
+	s.clientOpen++
+	s.maxClientOpen = max(s.maxClientOpen, s.clientOpen)
+	s.mu.Unlock()
+	cli.onClose = func() {
+		s.mu.Lock()
+		s.clientOpen--
+		s.mu.Unlock()
+	}
 	s.wg.Add(1)
 	go s.serve(srv)
 	return cli, nil
@@ -123,6 +138,17 @@ func (w *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 
 func (s *fakeServer) serve(nc net.Conn) {
 	defer s.wg.Done()
+	s.mu.Lock()
+	tc := s.tlsConfig
+	s.mu.Unlock()
+	if tc != nil {
+		tlsConn := tls.Server(nc, tc)
+		if err := tlsConn.Handshake(); err != nil {
+			nc.Close()
+			return
+		}
+		nc = tlsConn
+	}
 	br := bufio.NewReader(nc)
 	req, err := http.ReadRequest(br)
 	if err != nil {
