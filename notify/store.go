@@ -149,21 +149,9 @@ func (s *Store) Add(ctx context.Context, e *Entry) (inserted bool, err error) {
 	if e == nil {
 		return false, errors.New("add history entry: nil entry")
 	}
-	if e.Time.IsZero() {
-		e.Time = s.now()
-	}
-	e.Time = e.Time.Round(0) // drop the monotonic reading
-	if e.Type == "" {
-		e.Type = TypeInfo
-	}
-	var data any
-	if len(e.Data) > 0 {
-		data = []byte(e.Data)
-	}
+	s.prepareEntry(e)
 	var id int64
-	err = s.w.QueryRowContext(ctx, `INSERT INTO entries (time, channel, event, type, title, message, data, read, key)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`,
-		e.Time.UnixNano(), e.Channel, e.Event, string(e.Type), e.Title, e.Message, data, e.Read, e.Key).Scan(&id)
+	err = s.w.QueryRowContext(ctx, insertEntrySQL, s.insertArgs(e)...).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		// Only the unique key can conflict: report the entry already stored.
 		if err := s.w.QueryRowContext(ctx, "SELECT id FROM entries WHERE key = ? AND key <> ''", e.Key).Scan(&id); err != nil {
@@ -176,8 +164,73 @@ func (s *Store) Add(ctx context.Context, e *Entry) (inserted bool, err error) {
 		return false, wrapStoreErr("add history entry", err)
 	}
 	e.ID = id
-	s.notePruneInsert()
+	s.notePruneInsert(1)
 	return true, nil
+}
+
+// AddBatch stores entries in one transaction (events caught up after a
+// reconnect, imports), with Add's rules for each: it sets every ID and
+// returns how many were new. It is all or nothing: on error nothing is
+// stored.
+func (s *Store) AddBatch(ctx context.Context, entries []*Entry) (inserted int, err error) {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, wrapStoreErr("add history entries", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	ins, err := tx.PrepareContext(ctx, insertEntrySQL)
+	if err != nil {
+		return 0, wrapStoreErr("add history entries", err)
+	}
+	defer ins.Close()
+	for _, e := range entries {
+		if e == nil {
+			return 0, errors.New("add history entries: nil entry")
+		}
+		s.prepareEntry(e)
+		var id int64
+		err := ins.QueryRowContext(ctx, s.insertArgs(e)...).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			err = tx.QueryRowContext(ctx, "SELECT id FROM entries WHERE key = ? AND key <> ''", e.Key).Scan(&id)
+			if err != nil {
+				return 0, wrapStoreErr("add history entries: find duplicate key", err)
+			}
+			e.ID = id
+			continue
+		}
+		if err != nil {
+			return 0, wrapStoreErr("add history entries", err)
+		}
+		e.ID = id
+		inserted++
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, wrapStoreErr("add history entries: commit", err)
+	}
+	s.notePruneInsert(inserted)
+	return inserted, nil
+}
+
+const insertEntrySQL = `INSERT INTO entries (time, channel, event, type, title, message, data, read, key)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`
+
+// prepareEntry fills in Add's defaults.
+func (s *Store) prepareEntry(e *Entry) {
+	if e.Time.IsZero() {
+		e.Time = s.now()
+	}
+	e.Time = e.Time.Round(0) // drop the monotonic reading
+	if e.Type == "" {
+		e.Type = TypeInfo
+	}
+}
+
+func (s *Store) insertArgs(e *Entry) []any {
+	var data any
+	if len(e.Data) > 0 {
+		data = []byte(e.Data)
+	}
+	return []any{e.Time.UnixNano(), e.Channel, e.Event, string(e.Type), e.Title, e.Message, data, e.Read, e.Key}
 }
 
 // wrapStoreErr adds context to err and ErrDiskFull when SQLite reports a full
@@ -322,6 +375,28 @@ func (s *Store) Count(ctx context.Context, q Query) (int, error) {
 		return 0, fmt.Errorf("count history: %w", err)
 	}
 	return n, nil
+}
+
+// Channels returns the distinct channels of the stored entries, sorted (the
+// history window's channel filter).
+func (s *Store) Channels(ctx context.Context) ([]string, error) {
+	rows, err := s.r.QueryContext(ctx, "SELECT DISTINCT channel FROM entries WHERE channel <> '' ORDER BY channel")
+	if err != nil {
+		return nil, fmt.Errorf("list history channels: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return nil, fmt.Errorf("list history channels: %w", err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list history channels: %w", err)
+	}
+	return out, nil
 }
 
 // Get returns the entry with the given ID, payload included, or an error

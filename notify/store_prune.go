@@ -106,11 +106,14 @@ func (s *Store) reclaim(ctx context.Context) {
 	}
 }
 
-// notePruneInsert counts an insert and wakes the pruner after a burst, or
+// notePruneInsert counts n inserts and wakes the pruner after a burst, or
 // for the first insert a minute after the last prune. It never blocks.
-func (s *Store) notePruneInsert() {
+func (s *Store) notePruneInsert(n int) {
+	if n == 0 {
+		return
+	}
 	s.pruneMu.Lock()
-	s.sincePrune++
+	s.sincePrune += n
 	due := s.sincePrune >= s.pruneAfterN || s.now().Sub(s.lastPrune) >= pruneMinGap
 	s.pruneMu.Unlock()
 	if due {

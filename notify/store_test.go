@@ -222,6 +222,13 @@ func TestStoreListPaging(t *testing.T) {
 	if !slices.Equal(idList, all) {
 		t.Errorf("ListIDs differs from all IDs newest first")
 	}
+	if few, err := s.ListIDs(ctx, Query{Limit: 3, Channel: "tenant.1"}); err != nil || len(few) != 3 || few[0] != all[0] || few[1] != all[3] {
+		t.Errorf("ListIDs(Limit 3, tenant.1) = %v, %v", few, err)
+	}
+	chans, err := s.Channels(ctx)
+	if err != nil || !slices.Equal(chans, []string{"private-user.5", "tenant.1", "tenant.2"}) {
+		t.Errorf("Channels = %v, %v", chans, err)
+	}
 
 	// Summaries: in the order asked, without payload, skipping unknown IDs.
 	ask := []int64{all[5], 123456, all[0], all[200]}
@@ -1015,4 +1022,47 @@ func TestDefaultStorePath(t *testing.T) {
 	if !strings.HasSuffix(got, want) {
 		t.Errorf("default path %q does not end in %q", got, want)
 	}
+}
+
+func TestStoreAddBatch(t *testing.T) {
+	s := testStore(t, StoreOptions{}, nil)
+	ctx := context.Background()
+	old := mustAdd(t, s, Entry{Title: "stored before", Key: "k-old"})
+	batch := []*Entry{
+		{Title: "one", Message: "batch alpha", Key: "k1"},
+		{Title: "two", Message: "batch beta"},
+		{Title: "dup of one", Key: "k1"},
+		{Title: "dup of old", Key: "k-old"},
+		{Title: "three", Type: TypeError, Data: json.RawMessage(`{"x":1}`)},
+	}
+	n, err := s.AddBatch(ctx, batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 3 {
+		t.Errorf("inserted %d, want 3", n)
+	}
+	if batch[2].ID != batch[0].ID || batch[3].ID != old.ID {
+		t.Errorf("duplicate IDs = %d, %d; want %d, %d", batch[2].ID, batch[3].ID, batch[0].ID, old.ID)
+	}
+	if !(old.ID < batch[0].ID && batch[0].ID < batch[1].ID && batch[1].ID < batch[4].ID) {
+		t.Errorf("IDs not in batch order: %d %d %d %d", old.ID, batch[0].ID, batch[1].ID, batch[4].ID)
+	}
+	if got, _ := s.List(ctx, Query{Search: "batch"}); len(got) != 2 {
+		t.Errorf("search finds %d batch entries, want 2", len(got))
+	}
+	if e, err := s.Get(ctx, batch[4].ID); err != nil || e.Type != TypeError || string(e.Data) != `{"x":1}` || e.Time.IsZero() {
+		t.Errorf("batch entry = %+v, %v", e, err)
+	}
+	// All or nothing.
+	if _, err := s.AddBatch(ctx, []*Entry{{Title: "not kept"}, nil}); err == nil {
+		t.Error("AddBatch with a nil entry succeeded")
+	}
+	if got, _ := s.List(ctx, Query{Search: "kept"}); len(got) != 0 {
+		t.Errorf("failed batch left %d entries", len(got))
+	}
+	if n, err := s.AddBatch(ctx, nil); n != 0 || err != nil {
+		t.Errorf("empty batch = %d, %v", n, err)
+	}
+	checkFTS(t, s)
 }
