@@ -1,0 +1,551 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/widget"
+
+	"echotray/notify"
+	"echotray/realtime"
+)
+
+// connectionCheckTimeout bounds "Test connection" (both checks together).
+const connectionCheckTimeout = 15 * time.Second
+
+// Do-not-disturb choices in the settings window.
+const (
+	dndOff     = "Off"
+	dndHour    = "Pause for 1 hour"
+	dndForever = "Pause until I resume"
+)
+
+// checkResult is the outcome of one connection check, in words.
+type checkResult struct {
+	OK   bool
+	Text string
+}
+
+// connectionChecker tests settings: the API and the WebSocket server. It
+// runs on a worker goroutine.
+type connectionChecker func(ctx context.Context, cfg Config) (api, ws checkResult)
+
+// autostarter is Autostart behind an interface, so tests need no desktop.
+type autostarter interface {
+	Set(on, hidden bool) error
+	Enabled() (bool, error)
+}
+
+// settingsDeps is what the settings window works with.
+type settingsDeps struct {
+	config    *ConfigStore
+	events    []string // event names offered for muting
+	check     connectionChecker
+	autostart autostarter
+	// apply puts saved settings into effect (prefs, reconnect); it runs on
+	// the Fyne thread and must not block.
+	apply func(Config)
+	now   func() time.Time
+}
+
+// settingsWindow edits the config file: Connection, Notifications and
+// General tabs, Save and Cancel.
+type settingsWindow struct {
+	win  fyne.Window
+	deps settingsDeps
+	tabs *container.AppTabs
+
+	server, key, host, port, cluster, path, authPath, namespace *widget.Entry
+	scheme                                                      *widget.Select
+	envNote                                                     *widget.Label
+	testButton                                                  *widget.Button
+	testActivity                                                *widget.Activity
+	apiResult, wsResult                                         *widget.Label
+
+	mutes       []*widget.Check // in deps.events order
+	dnd         *widget.RadioGroup
+	dndNote     *widget.Label
+	allowErrors *widget.Check
+
+	startAtLogin, startHidden *widget.Check
+
+	message *widget.Label
+	save    *widget.Button
+
+	loadedDND   string    // the do-not-disturb choice when the form was loaded
+	loadedPause time.Time // and the pause end then, kept if the choice is unchanged
+
+	shown   bool // the window is open: showing it again keeps the edits
+	testing bool
+	pending sync.WaitGroup // the connection check goroutine; tests wait on it
+}
+
+// newSettingsWindow builds the settings window (hidden). Closing it hides it
+// and drops unsaved edits.
+func newSettingsWindow(a fyne.App, deps settingsDeps) *settingsWindow {
+	if deps.now == nil {
+		deps.now = time.Now
+	}
+	s := &settingsWindow{win: a.NewWindow("EchoTray Settings"), deps: deps}
+
+	s.tabs = container.NewAppTabs(
+		container.NewTabItem("Connection", s.connectionTab()),
+		container.NewTabItem("Notifications", s.notificationsTab()),
+		container.NewTabItem("General", s.generalTab()),
+	)
+	s.message = &widget.Label{Wrapping: fyne.TextWrapWord}
+	s.message.Hide()
+	s.save = &widget.Button{Text: "Save", Importance: widget.HighImportance, OnTapped: s.onSave}
+	cancel := widget.NewButton("Cancel", s.hide)
+	footer := container.NewVBox(s.message, container.NewHBox(layout.NewSpacer(), cancel, s.save))
+	s.win.SetContent(container.NewBorder(nil, container.NewPadded(footer), nil, nil, s.tabs))
+	s.win.Resize(fyne.NewSize(640, 700))
+	s.win.SetCloseIntercept(s.hide)
+	return s
+}
+
+func (s *settingsWindow) connectionTab() fyne.CanvasObject {
+	s.server = widget.NewEntry()
+	s.server.SetPlaceHolder("https://billing.example.com")
+	s.key = widget.NewEntry()
+	s.host = widget.NewEntry()
+	s.host.SetPlaceHolder("empty: ws-<cluster>.pusher.com")
+	s.port = widget.NewEntry()
+	s.scheme = widget.NewSelect([]string{"http", "https"}, nil)
+	s.cluster = widget.NewEntry()
+	s.path = widget.NewEntry()
+	s.path.SetPlaceHolder("none")
+	s.authPath = widget.NewEntry()
+	s.namespace = widget.NewEntry()
+	s.envNote = &widget.Label{Importance: widget.WarningImportance, Wrapping: fyne.TextWrapWord}
+	s.envNote.Hide()
+
+	api := widget.NewForm(widget.NewFormItem("Server URL", s.server), widget.NewFormItem("Auth path", s.authPath))
+	ws := widget.NewForm(
+		widget.NewFormItem("App key", s.key),
+		widget.NewFormItem("Host", s.host),
+		widget.NewFormItem("Port", s.port),
+		widget.NewFormItem("Scheme", s.scheme),
+		widget.NewFormItem("Cluster", s.cluster),
+		widget.NewFormItem("Path prefix", s.path),
+		widget.NewFormItem("Event namespace", s.namespace),
+	)
+
+	s.testButton = widget.NewButton("Test connection", s.onTest)
+	s.testActivity = widget.NewActivity()
+	s.testActivity.Hide()
+	s.apiResult = &widget.Label{Wrapping: fyne.TextWrapWord}
+	s.wsResult = &widget.Label{Wrapping: fyne.TextWrapWord}
+	s.apiResult.Hide()
+	s.wsResult.Hide()
+	test := container.NewVBox(
+		container.NewHBox(s.testButton, s.testActivity),
+		s.apiResult, s.wsResult,
+	)
+	return container.NewVScroll(container.NewVBox(
+		s.envNote,
+		widget.NewCard("", "Laravel API", api),
+		widget.NewCard("", "WebSocket server (Pusher protocol)", ws),
+		test,
+	))
+}
+
+func (s *settingsWindow) notificationsTab() fyne.CanvasObject {
+	grid := container.NewGridWithColumns(2)
+	for _, name := range s.deps.events {
+		c := widget.NewCheck(notify.Words(name), nil)
+		s.mutes = append(s.mutes, c)
+		grid.Add(c)
+	}
+	muteHelp := &widget.Label{Text: "Muted events are kept in the history but not shown on the desktop.", Wrapping: fyne.TextWrapWord}
+
+	s.dnd = widget.NewRadioGroup([]string{dndOff, dndHour, dndForever}, nil)
+	s.dnd.Required = true
+	s.dndNote = &widget.Label{Wrapping: fyne.TextWrapWord}
+	s.dndNote.Hide()
+	s.allowErrors = widget.NewCheck("Show error notifications even while paused", nil)
+	return container.NewVScroll(container.NewVBox(
+		widget.NewCard("", "Do not disturb", container.NewVBox(s.dnd, s.dndNote, s.allowErrors)),
+		widget.NewCard("", "Mute events", container.NewVBox(muteHelp, grid)),
+	))
+}
+
+func (s *settingsWindow) generalTab() fyne.CanvasObject {
+	s.startAtLogin = widget.NewCheck("Start EchoTray when I log in", nil)
+	s.startHidden = widget.NewCheck("Start hidden: only the tray icon, no window", nil)
+	help := &widget.Label{
+		Text: "EchoTray keeps running in the system tray when its windows are closed; " +
+			"use Quit in the tray menu to stop it.",
+		Wrapping: fyne.TextWrapWord,
+	}
+	return container.NewVScroll(container.NewVBox(
+		widget.NewCard("", "Startup", container.NewVBox(s.startAtLogin, s.startHidden, help)),
+	))
+}
+
+// show loads the saved settings into the form and opens the window.
+func (s *settingsWindow) show() {
+	if !s.shown {
+		s.load()
+	}
+	s.shown = true
+	s.win.Show()
+	s.win.RequestFocus()
+}
+
+func (s *settingsWindow) hide() {
+	s.shown = false
+	s.win.Hide()
+}
+
+// load fills the form from the config file (not the environment, which the
+// form cannot change; differences are pointed out).
+func (s *settingsWindow) load() {
+	c := s.deps.config.File()
+	s.server.SetText(c.Server)
+	s.authPath.SetText(c.Paths.Auth)
+	s.key.SetText(c.Pusher.Key)
+	s.host.SetText(c.Pusher.Host)
+	s.port.SetText(strconv.Itoa(c.Pusher.Port))
+	s.scheme.SetSelected(c.Pusher.Scheme)
+	s.cluster.SetText(c.Pusher.Cluster)
+	s.path.SetText(c.Pusher.Path)
+	s.namespace.SetText(c.Namespace)
+	if env := envOverrides(c, s.deps.config.Effective()); len(env) > 0 {
+		s.envNote.SetText("Environment variables override: " + strings.Join(env, ", ") +
+			". What you save here applies once they are unset.")
+		s.envNote.Show()
+	} else {
+		s.envNote.Hide()
+	}
+	s.apiResult.Hide()
+	s.wsResult.Hide()
+
+	muted := c.Prefs().Muted
+	for i, name := range s.deps.events {
+		s.mutes[i].SetChecked(muted[name])
+	}
+	now := s.deps.now()
+	pause := c.Notifications.PausedUntil
+	switch {
+	case pause.IsZero() || !pause.After(now):
+		s.loadedDND = dndOff
+		s.dndNote.Hide()
+	case pause.Sub(now) > 365*24*time.Hour:
+		s.loadedDND = dndForever
+		s.dndNote.Hide()
+	default:
+		s.loadedDND = dndHour
+		s.dndNote.SetText("Paused until " + pause.In(now.Location()).Format("15:04") + ".")
+		s.dndNote.Show()
+	}
+	s.loadedPause = pause
+	s.dnd.SetSelected(s.loadedDND)
+	s.allowErrors.SetChecked(c.Notifications.AllowErrorsWhilePaused)
+
+	s.startAtLogin.SetChecked(c.StartAtLogin)
+	if s.deps.autostart != nil {
+		// The desktop's own settings may have switched it off.
+		if on, err := s.deps.autostart.Enabled(); err == nil && c.StartAtLogin && !on {
+			s.startAtLogin.SetChecked(false)
+		}
+	}
+	s.startHidden.SetChecked(c.StartHidden)
+	s.clearMessage()
+}
+
+// envOverrides names the ECHOTRAY_* variables that change a setting shown
+// in the Connection tab.
+func envOverrides(file, eff Config) []string {
+	var out []string
+	add := func(differs bool, name string) {
+		if differs {
+			out = append(out, name)
+		}
+	}
+	add(file.Server != eff.Server, "ECHOTRAY_SERVER")
+	add(file.Pusher.Key != eff.Pusher.Key, "ECHOTRAY_PUSHER_KEY")
+	add(file.Pusher.Host != eff.Pusher.Host, "ECHOTRAY_PUSHER_HOST")
+	add(file.Pusher.Port != eff.Pusher.Port, "ECHOTRAY_PUSHER_PORT")
+	add(file.Pusher.Scheme != eff.Pusher.Scheme, "ECHOTRAY_PUSHER_SCHEME")
+	add(file.Pusher.Cluster != eff.Pusher.Cluster, "ECHOTRAY_PUSHER_CLUSTER")
+	add(file.Paths.Auth != eff.Paths.Auth, "ECHOTRAY_AUTH_PATH")
+	add(file.Namespace != eff.Namespace, "ECHOTRAY_NAMESPACE")
+	return out
+}
+
+// edits returns a function applying the form to a config, or an error in
+// words when a field cannot be read.
+func (s *settingsWindow) edits() (func(*Config), error) {
+	portText := strings.TrimSpace(s.port.Text)
+	port, err := strconv.Atoi(portText)
+	if err != nil {
+		return nil, fmt.Errorf("the WebSocket port %q is not a number", portText)
+	}
+	var muted []string
+	for i, name := range s.deps.events {
+		if s.mutes[i].Checked {
+			muted = append(muted, name)
+		}
+	}
+	now := s.deps.now()
+	var pause time.Time
+	switch s.dnd.Selected {
+	case s.loadedDND:
+		pause = s.loadedPause // unchanged: keep the running pause's end
+		if s.loadedDND == dndOff {
+			pause = time.Time{}
+		}
+	case dndHour:
+		pause = now.Add(time.Hour)
+	case dndForever:
+		pause = notify.PausedForever
+	}
+	server := strings.TrimSpace(s.server.Text)
+	return func(c *Config) {
+		c.Server = server
+		c.Paths.Auth = strings.TrimSpace(s.authPath.Text)
+		c.Pusher.Key = strings.TrimSpace(s.key.Text)
+		c.Pusher.Host = strings.TrimSpace(s.host.Text)
+		c.Pusher.Port = port
+		c.Pusher.Scheme = s.scheme.Selected
+		c.Pusher.Cluster = strings.TrimSpace(s.cluster.Text)
+		c.Pusher.Path = strings.TrimSpace(s.path.Text)
+		c.Namespace = strings.TrimSpace(s.namespace.Text)
+		// Mutes from overrides stay in the overrides; the list holds the rest.
+		c.Notifications.Muted = slices.DeleteFunc(muted, func(e string) bool { return c.Notifications.Overrides[e].Muted })
+		c.Notifications.PausedUntil = pause
+		c.Notifications.AllowErrorsWhilePaused = s.allowErrors.Checked
+		c.StartAtLogin = s.startAtLogin.Checked
+		c.StartHidden = s.startHidden.Checked
+	}, nil
+}
+
+// formConfig is the config file with the form applied.
+func (s *settingsWindow) formConfig() (Config, func(*Config), error) {
+	edit, err := s.edits()
+	if err != nil {
+		return Config{}, nil, err
+	}
+	c := s.deps.config.File()
+	edit(&c)
+	return c, edit, nil
+}
+
+// onSave validates and writes the settings, switches start-at-login, puts
+// the settings into effect and hides the window. Problems are shown inline
+// and keep the window open.
+func (s *settingsWindow) onSave() {
+	c, edit, err := s.formConfig()
+	if err == nil {
+		err = c.Validate()
+	}
+	if err != nil {
+		s.showMessage(sentence(strings.ReplaceAll(err.Error(), "\n", "; ")), true)
+		return
+	}
+	before := s.deps.config.File()
+	if err := s.deps.config.Update(edit); err != nil {
+		s.showMessage(sentence("The settings could not be saved: "+err.Error()), true)
+		return
+	}
+	var autostartErr error
+	if s.deps.autostart != nil && (c.StartAtLogin || before.StartAtLogin) {
+		autostartErr = s.deps.autostart.Set(c.StartAtLogin, c.StartHidden)
+	}
+	if s.deps.apply != nil {
+		s.deps.apply(s.deps.config.Effective())
+	}
+	if autostartErr != nil {
+		s.showMessage(sentence("Saved, but start at login could not be changed: "+autostartErr.Error()), true)
+		return
+	}
+	s.hide()
+}
+
+// onTest runs the connection check for the settings in the form (saved or
+// not) on a worker goroutine.
+func (s *settingsWindow) onTest() {
+	if s.testing || s.deps.check == nil {
+		return
+	}
+	c, _, err := s.formConfig()
+	if err == nil {
+		err = c.Validate()
+	}
+	if err != nil {
+		s.setResult(s.apiResult, checkResult{Text: sentence(strings.ReplaceAll(err.Error(), "\n", "; "))})
+		s.wsResult.Hide()
+		return
+	}
+	s.testing = true
+	s.testButton.Disable()
+	s.testActivity.Show()
+	s.testActivity.Start()
+	s.setResult(s.apiResult, checkResult{OK: true, Text: "Checking the API at " + c.Endpoint(c.Paths.User) + "…"})
+	s.setResult(s.wsResult, checkResult{OK: true, Text: "Checking the WebSocket server…"})
+	s.pending.Add(1)
+	go func() {
+		defer s.pending.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), connectionCheckTimeout)
+		defer cancel()
+		api, ws := s.deps.check(ctx, c)
+		fyne.Do(func() {
+			s.testing = false
+			s.testButton.Enable()
+			s.testActivity.Stop()
+			s.testActivity.Hide()
+			s.setResult(s.apiResult, api)
+			s.setResult(s.wsResult, ws)
+		})
+	}()
+}
+
+func (s *settingsWindow) setResult(l *widget.Label, r checkResult) {
+	if r.OK {
+		l.Importance = widget.SuccessImportance
+	} else {
+		l.Importance = widget.DangerImportance
+	}
+	l.SetText(r.Text)
+	l.Show()
+}
+
+func (s *settingsWindow) showMessage(text string, problem bool) {
+	if problem {
+		s.message.Importance = widget.DangerImportance
+	} else {
+		s.message.Importance = widget.MediumImportance
+	}
+	s.message.SetText(text)
+	s.message.Show()
+}
+
+func (s *settingsWindow) clearMessage() {
+	s.message.SetText("")
+	s.message.Hide()
+}
+
+// checkConnection is the real "Test connection": GET the user endpoint
+// without a token (a 401 proves the Laravel API answers) and a Pusher
+// handshake with the WebSocket server.
+func checkConnection(httpClient *http.Client) connectionChecker {
+	return func(ctx context.Context, cfg Config) (checkResult, checkResult) {
+		var wg sync.WaitGroup
+		var api, ws checkResult
+		wg.Go(func() { api = checkAPI(ctx, cfg, httpClient) })
+		wg.Go(func() { ws = checkWebSocket(ctx, cfg) })
+		wg.Wait()
+		return api, ws
+	}
+}
+
+func checkAPI(ctx context.Context, cfg Config, httpClient *http.Client) checkResult {
+	api, err := NewAPI(cfg.Server, cfg.Paths, httpClient)
+	if err != nil {
+		return checkResult{Text: "API: " + sentence(err.Error())}
+	}
+	_, err = api.User(ctx, "")
+	switch {
+	case err == nil, errors.Is(err, ErrUnauthorized):
+		return checkResult{OK: true, Text: "API: " + api.Server() + " answers."}
+	case errors.Is(err, context.DeadlineExceeded):
+		return checkResult{Text: "API: " + api.Server() + " did not answer in time."}
+	default:
+		return checkResult{Text: "API: " + sentence(err.Error())}
+	}
+}
+
+func checkWebSocket(ctx context.Context, cfg Config) checkResult {
+	changes := make(chan realtime.StateChange, 16)
+	rc := realtimeConfig(cfg)
+	rc.OnStateChange = func(sc realtime.StateChange) {
+		select {
+		case changes <- sc:
+		default:
+		}
+	}
+	rc.Backoff = func(int) time.Duration { return time.Hour } // one attempt only
+	client, err := realtime.New(rc)
+	if err != nil {
+		return checkResult{Text: "WebSocket: " + sentence(err.Error())}
+	}
+	defer client.Close()
+	client.Connect()
+	where := wsAddress(cfg)
+	for {
+		select {
+		case sc := <-changes:
+			switch sc.Current {
+			case realtime.StateConnected:
+				return checkResult{OK: true, Text: "WebSocket: connected to " + where + "."}
+			case realtime.StateUnavailable, realtime.StateFailed:
+				reason := "no connection"
+				if sc.Err != nil {
+					reason = sc.Err.Error()
+				}
+				return checkResult{Text: "WebSocket: cannot connect to " + where + ": " + reason + "."}
+			}
+		case <-ctx.Done():
+			return checkResult{Text: "WebSocket: " + where + " did not answer in time."}
+		}
+	}
+}
+
+// realtimeConfig is the connection part of cfg as a realtime.Config.
+func realtimeConfig(cfg Config) realtime.Config {
+	return realtime.Config{
+		Key:       cfg.Pusher.Key,
+		Host:      cfg.Pusher.Host,
+		Port:      cfg.Pusher.Port,
+		TLS:       cfg.Pusher.Scheme == "https",
+		Path:      cfg.Pusher.Path,
+		Cluster:   cfg.Pusher.Cluster,
+		Namespace: realtime.Namespace(cfg.Namespace),
+	}
+}
+
+// wsAddress is the WebSocket server as a user would write it.
+func wsAddress(cfg Config) string {
+	scheme := "ws"
+	if cfg.Pusher.Scheme == "https" {
+		scheme = "wss"
+	}
+	host := cfg.Pusher.Host
+	if host == "" {
+		host = "ws-" + cfg.Pusher.Cluster + ".pusher.com"
+	}
+	if cfg.Pusher.Port != 0 {
+		host += ":" + strconv.Itoa(cfg.Pusher.Port)
+	}
+	return scheme + "://" + host
+}
+
+// osAutostart is the real Autostart for the running executable.
+type osAutostart struct{ exe func() (string, error) }
+
+// Set turns start at login on (rewriting the entry, so the executable path
+// and the hidden flag are current) or off.
+func (o osAutostart) Set(on, hidden bool) error {
+	if !on {
+		return Autostart{}.Disable()
+	}
+	exe, err := o.exe()
+	if err != nil {
+		return fmt.Errorf("find the EchoTray executable: %w", err)
+	}
+	return Autostart{Hidden: hidden}.Enable(exe)
+}
+
+// Enabled reports whether the entry exists.
+func (o osAutostart) Enabled() (bool, error) { return Autostart{}.Enabled() }
