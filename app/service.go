@@ -21,7 +21,7 @@ import (
 const DefaultCheckInterval = 5 * time.Minute
 
 // TestEvent is the event name of SendTest's local notification.
-const TestEvent = "EchoTrayTest"
+const TestEvent = "TestNotification"
 
 // Hooks are the service's callbacks. They run on service goroutines
 // (mostly the realtime dispatcher), one at a time, never under a lock; a
