@@ -1,0 +1,310 @@
+package notify
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+)
+
+// ErrClosed is returned by Handle after Close.
+var ErrClosed = errors.New("notify: center closed")
+
+// Incoming is one event from the realtime connection.
+type Incoming struct {
+	Channel  string          // e.g. "tenant.1"
+	Event    string          // short or namespaced event name
+	Data     json.RawMessage // the payload
+	Received time.Time       // zero means now
+}
+
+// CenterConfig configures a Center. Only Store is needed for history;
+// everything else has a default.
+type CenterConfig struct {
+	Store    HistoryWriter // history; nil keeps none
+	Catalog  *Catalog      // nil means NewCatalog(nil)
+	Notifier Notifier      // nil shows nothing on the desktop
+	Prefs    Prefs
+	AppName  string // shown by the notification server; default "EchoTray"
+	Icon     string // path of the app icon, for notifications
+	Logger   *slog.Logger
+	// OnStored is called after every new history entry, from Handle's
+	// goroutine, never under a lock.
+	OnStored func(Entry)
+	// OnDeliveryError is called from the delivery goroutine when desktop
+	// notifications start failing (with the error), and again with nil when
+	// they work again; not for every failure.
+	OnDeliveryError func(error)
+}
+
+// Center is the pipeline from an event to the user: it renders the event
+// with the catalog, stores it in the history first, lets the policy decide
+// (mute, do-not-disturb, de-duplication, flood control) and hands what is to
+// be shown to one delivery goroutine with a bounded queue, so Handle never
+// waits for the desktop. A flood summary is sent by a timer when its window
+// ends. Methods are safe for concurrent use.
+type Center struct {
+	store    HistoryWriter
+	catalog  *Catalog
+	notifier Notifier
+	appName  string
+	icon     string
+	log      *slog.Logger
+	onStored func(Entry)
+	deliver  *deliverer
+
+	mu     sync.Mutex
+	prefs  Prefs
+	pol    policy
+	timer  *time.Timer // flood window; nil when no flood
+	closed bool
+}
+
+// NewCenter starts a Center. Call Close when done.
+func NewCenter(cfg CenterConfig) *Center {
+	c := &Center{
+		store:    cfg.Store,
+		catalog:  cfg.Catalog,
+		notifier: cfg.Notifier,
+		appName:  cfg.AppName,
+		icon:     cfg.Icon,
+		log:      cfg.Logger,
+		onStored: cfg.OnStored,
+		prefs:    cfg.Prefs.clone(),
+	}
+	if c.catalog == nil {
+		c.catalog = NewCatalog(nil)
+	}
+	if c.notifier == nil {
+		c.notifier = nopNotifier{}
+	}
+	if c.appName == "" {
+		c.appName = "EchoTray"
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	c.deliver = newDeliverer(c.notifier, c.log, cfg.OnDeliveryError)
+	return c
+}
+
+// Handle takes one event: it renders it, stores it in the history, and, if
+// the policy lets it through, queues a desktop notification. It returns the
+// stored entry (with its ID) so the app can update its views. An event whose
+// key the history already has (a replay) is neither stored again nor shown;
+// Handle then returns the entry without an ID and a nil error. When the
+// history fails, the notification is still shown and the error is returned.
+func (c *Center) Handle(ctx context.Context, in Incoming) (Entry, error) {
+	c.mu.Lock()
+	closed := c.closed
+	c.mu.Unlock()
+	if closed {
+		return Entry{}, ErrClosed
+	}
+
+	name := ShortName(in.Event)
+	n := c.catalog.Render(name, in.Data)
+	e := Entry{
+		Time:    in.Received,
+		Channel: in.Channel,
+		Event:   name,
+		Type:    n.Type,
+		Title:   n.Title,
+		Message: n.Message,
+		Data:    storableJSON(in.Data),
+		Key:     EventKey(in.Channel, name, in.Data),
+	}
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+
+	var storeErr error
+	if c.store != nil {
+		inserted, err := c.store.Add(ctx, &e)
+		switch {
+		case err != nil:
+			storeErr = fmt.Errorf("store %s event in the history: %w", name, err)
+			c.log.Error("history: event not stored; showing it anyway", "event", name, "channel", in.Channel, "err", err)
+		case !inserted:
+			c.log.Debug("event already in the history; not shown again", "event", name, "key", e.Key)
+			return e, nil
+		default:
+			if c.onStored != nil {
+				c.onStored(e)
+			}
+		}
+	}
+
+	one, many := c.catalog.category(name)
+	it := item{
+		event:   name,
+		typ:     n.Type,
+		title:   n.Title,
+		body:    n.Message,
+		entryID: e.ID,
+		timeout: n.Timeout,
+		key:     e.Key,
+		noun:    [2]string{one, many},
+	}
+	if c.catalog.Muted(name) {
+		c.log.Debug("notification muted in the catalog overrides", "event", name)
+		return e, storeErr
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return e, storeErr
+	}
+	v, arm := c.pol.admit(c.prefs, time.Now(), it)
+	if arm {
+		c.armLocked()
+	}
+	c.mu.Unlock()
+
+	if v == verdictShow {
+		c.deliver.enqueue(c.message(it))
+	} else {
+		c.log.Debug("notification not shown now", "event", name, "reason", v.String())
+	}
+	return e, storeErr
+}
+
+// armLocked starts the flood window timer. c.mu must be held.
+func (c *Center) armLocked() {
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+	c.timer = time.AfterFunc(c.prefs.floodWindow(), c.floodWindowEnded)
+}
+
+// floodWindowEnded runs on the flood timer: it sends the summary of what was
+// held and starts the next window while the flood lasts.
+func (c *Center) floodWindowEnded() {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	out, rearm := c.pol.flush(c.prefs, time.Now())
+	if rearm {
+		c.armLocked()
+	} else {
+		c.timer = nil
+	}
+	c.mu.Unlock()
+	if out != nil {
+		c.log.Debug("flood window ended", "title", out.title, "body", out.body)
+		c.deliver.enqueue(c.message(*out))
+	}
+}
+
+// message builds the desktop message for it: clean text cut to the desktop
+// limits.
+func (c *Center) message(it item) Message {
+	return Message{
+		EntryID: it.entryID,
+		AppName: c.appName,
+		Title:   Truncate(CleanText(it.title), MaxTitleRunes),
+		Body:    Truncate(cleanMultiline(it.body), MaxBodyRunes),
+		Icon:    c.icon,
+		Urgency: it.typ.Urgency(),
+		Timeout: it.timeout,
+	}
+}
+
+// SetPrefs replaces the preferences; they apply to the next event (and to a
+// flood summary not yet sent).
+func (c *Center) SetPrefs(p Prefs) {
+	p = p.clone()
+	c.mu.Lock()
+	c.prefs = p
+	c.mu.Unlock()
+}
+
+// Prefs returns a copy of the current preferences.
+func (c *Center) Prefs() Prefs {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.prefs.clone()
+}
+
+// Close sends a pending flood summary, stops the delivery goroutine (giving
+// queued notifications a few seconds) and closes the Notifier if it is an
+// io.Closer. Handle returns ErrClosed afterwards. Close is idempotent.
+func (c *Center) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	if c.timer != nil {
+		c.timer.Stop()
+		c.timer = nil
+	}
+	out := c.pol.flushFinal(c.prefs, time.Now())
+	c.mu.Unlock()
+	if out != nil {
+		c.deliver.enqueue(c.message(*out))
+	}
+	c.deliver.close(closeGrace)
+	if cl, ok := c.notifier.(io.Closer); ok {
+		if err := cl.Close(); err != nil {
+			return fmt.Errorf("close desktop notifier: %w", err)
+		}
+	}
+	return nil
+}
+
+// eventIDPaths are where a payload may carry its own unique id. Field names
+// match ignoring case, "_" and "-" (event_id, eventId, EventID).
+var eventIDPaths = [][]string{
+	{"event_id"}, {"event_uuid"}, {"uuid"}, {"event", "id"}, {"event", "uuid"}, {"meta", "event_id"},
+}
+
+// EventKey is the history de-duplication key of an event: channel, short
+// event name and the payload's own event id (see eventIDPaths), or "" when
+// the payload has none.
+func EventKey(channel, event string, data json.RawMessage) string {
+	p := parsePayload(data)
+	for _, path := range eventIDPaths {
+		v, ok := p.find(path)
+		if !ok {
+			continue
+		}
+		var id string
+		switch t := v.(type) {
+		case string:
+			id = Truncate(CleanText(t), 128)
+		case json.Number:
+			id = t.String()
+		}
+		if id != "" {
+			return channel + "/" + ShortName(event) + "/" + id
+		}
+	}
+	return ""
+}
+
+// storableJSON returns data as valid JSON for the history: empty data
+// becomes null and anything that is not JSON is kept as a JSON string, so no
+// payload is lost or breaks the store.
+func storableJSON(data json.RawMessage) json.RawMessage {
+	trimmed := strings.TrimSpace(string(data))
+	if trimmed == "" {
+		return json.RawMessage("null")
+	}
+	if json.Valid([]byte(trimmed)) {
+		return data
+	}
+	quoted, err := json.Marshal(strings.ToValidUTF8(string(data), "\uFFFD"))
+	if err != nil { // cannot happen for a valid UTF-8 string
+		return json.RawMessage("null")
+	}
+	return quoted
+}

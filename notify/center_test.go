@@ -1,0 +1,509 @@
+package notify
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// trail records the order of history writes and desktop notifications.
+type trail struct {
+	mu    sync.Mutex
+	steps []string
+}
+
+func (t *trail) add(s string) {
+	if t == nil {
+		return
+	}
+	t.mu.Lock()
+	t.steps = append(t.steps, s)
+	t.mu.Unlock()
+}
+
+func (t *trail) get() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return slices.Clone(t.steps)
+}
+
+// fakeStore is a HistoryWriter that keeps entries in memory and, like the
+// real store, refuses a second entry with the same non-empty Key.
+type fakeStore struct {
+	mu      sync.Mutex
+	entries []Entry
+	err     error
+	trail   *trail
+}
+
+func (s *fakeStore) Add(_ context.Context, e *Entry) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return false, s.err
+	}
+	if e.Key != "" && slices.ContainsFunc(s.entries, func(x Entry) bool { return x.Key == e.Key }) {
+		return false, nil
+	}
+	e.ID = int64(len(s.entries) + 1)
+	s.entries = append(s.entries, *e)
+	s.trail.add("store:" + e.Title)
+	return true, nil
+}
+
+func (s *fakeStore) all() []Entry {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.entries)
+}
+
+// fakeNotifier records messages. fail, when set, decides the result of the
+// n-th call (1-based); gate, when set, makes every call wait for it (or for
+// ctx).
+type fakeNotifier struct {
+	mu     sync.Mutex
+	msgs   []Message
+	calls  int
+	fail   func(n int) error
+	gate   chan struct{}
+	trail  *trail
+	closed bool
+}
+
+func (n *fakeNotifier) Notify(ctx context.Context, m Message) error {
+	if n.gate != nil {
+		select {
+		case <-n.gate:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.calls++
+	if n.fail != nil {
+		if err := n.fail(n.calls); err != nil {
+			return err
+		}
+	}
+	n.msgs = append(n.msgs, m)
+	n.trail.add("notify:" + m.Title)
+	return nil
+}
+
+func (n *fakeNotifier) Close() error {
+	n.mu.Lock()
+	n.closed = true
+	n.mu.Unlock()
+	return nil
+}
+
+func (n *fakeNotifier) sent() []Message {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return slices.Clone(n.msgs)
+}
+
+func titles(ms []Message) []string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.Title
+		if m.EntryID == 0 {
+			out[i] += " | " + m.Body
+		}
+	}
+	return out
+}
+
+func in(event, data string) Incoming {
+	return Incoming{Channel: "tenant.1", Event: event, Data: json.RawMessage(data)}
+}
+
+func TestCenterStoresThenNotifies(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tr := &trail{}
+		store := &fakeStore{trail: tr}
+		n := &fakeNotifier{trail: tr}
+		var stored []Entry
+		c := NewCenter(CenterConfig{
+			Store: store, Notifier: n, AppName: "EchoTray", Icon: "/opt/echotray/icon.png",
+			OnStored: func(e Entry) { stored = append(stored, e) },
+		})
+		defer c.Close()
+
+		received := time.Date(2025, 12, 3, 9, 30, 0, 0, time.UTC)
+		e, err := c.Handle(t.Context(), Incoming{Channel: "tenant.1", Event: `App\Events\UserCreated`,
+			Data: json.RawMessage(`{"user":{"id":7,"name":"John Doe"}}`), Received: received})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := Entry{ID: 1, Time: received, Channel: "tenant.1", Event: "UserCreated", Type: TypeSuccess,
+			Title: "User Created", Message: "John Doe has been added to the system.",
+			Data: json.RawMessage(`{"user":{"id":7,"name":"John Doe"}}`)}
+		if fmt.Sprint(e) != fmt.Sprint(want) {
+			t.Fatalf("Handle returned\n %+v\nwant\n %+v", e, want)
+		}
+		if len(stored) != 1 || stored[0].ID != 1 {
+			t.Fatalf("OnStored got %+v", stored)
+		}
+		synctest.Wait()
+		msgs := n.sent()
+		wantMsg := Message{EntryID: 1, AppName: "EchoTray", Title: "User Created",
+			Body: "John Doe has been added to the system.", Icon: "/opt/echotray/icon.png",
+			Urgency: UrgencyNormal, Timeout: 5 * time.Second}
+		if len(msgs) != 1 || msgs[0] != wantMsg {
+			t.Fatalf("notifier got %+v\nwant %+v", msgs, wantMsg)
+		}
+		if got := tr.get(); !slices.Equal(got, []string{"store:User Created", "notify:User Created"}) {
+			t.Fatalf("order = %v, want the history first", got)
+		}
+
+		// No Received time: now.
+		e, _ = c.Handle(t.Context(), in("ProfileUpdated", `{}`))
+		if !e.Time.Equal(time.Now()) {
+			t.Errorf("Time = %v, want now (%v)", e.Time, time.Now())
+		}
+	})
+}
+
+func TestCenterSameEventIDNotifiesOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store, n := &fakeStore{}, &fakeNotifier{}
+		storedCalls := 0
+		c := NewCenter(CenterConfig{Store: store, Notifier: n, OnStored: func(Entry) { storedCalls++ }})
+		defer c.Close()
+
+		const data = `{"event_id":"9f1c","payment":{"amount":1500,"currency":"KES"}}`
+		first, err := c.Handle(t.Context(), in("PaymentCompleted", data))
+		if err != nil || first.ID != 1 || first.Key != "tenant.1/PaymentCompleted/9f1c" {
+			t.Fatalf("first: %+v, %v", first, err)
+		}
+		// The same event again, e.g. replayed after a reconnect, a minute
+		// later (past the content de-duplication window).
+		time.Sleep(time.Minute)
+		again, err := c.Handle(t.Context(), in(`App\Events\PaymentCompleted`, data))
+		if err != nil || again.ID != 0 {
+			t.Fatalf("again: %+v, %v", again, err)
+		}
+		// Another event id with the same content is a new event.
+		other, _ := c.Handle(t.Context(), in("PaymentCompleted", `{"event_id":"9f1d","payment":{"amount":1500,"currency":"KES"}}`))
+		synctest.Wait()
+		if len(store.all()) != 2 || other.ID != 2 || storedCalls != 2 {
+			t.Fatalf("stored %d entries, OnStored %d times", len(store.all()), storedCalls)
+		}
+		if got := n.sent(); len(got) != 2 || got[0].EntryID != 1 || got[1].EntryID != 2 {
+			t.Fatalf("notified %+v", got)
+		}
+	})
+}
+
+func TestCenterSameContentWithoutIDNotifiesOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store, n := &fakeStore{}, &fakeNotifier{}
+		c := NewCenter(CenterConfig{Store: store, Notifier: n})
+		defer c.Close()
+		// One event broadcast on two channels the user listens to.
+		c.Handle(t.Context(), Incoming{Channel: "tenant.1", Event: "SystemAlert", Data: json.RawMessage(`{"message":"Disk full"}`)})
+		c.Handle(t.Context(), Incoming{Channel: "private-system.admin", Event: "SystemAlert", Data: json.RawMessage(`{"message":"Disk full"}`)})
+		synctest.Wait()
+		if len(store.all()) != 2 || len(n.sent()) != 1 {
+			t.Fatalf("stored %d, notified %d; want 2, 1", len(store.all()), len(n.sent()))
+		}
+	})
+}
+
+func TestCenterFloodSummaryAfterWindow(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store, n := &fakeStore{}, &fakeNotifier{}
+		c := NewCenter(CenterConfig{Store: store, Notifier: n})
+		defer c.Close()
+
+		// 15 events in 1.5 s: 3 payments, then 8 payments and 4 users.
+		for i := range 15 {
+			if i > 0 && i%3 == 0 {
+				c.Handle(t.Context(), in("UserCreated", fmt.Sprintf(`{"user":{"name":"User %d"}}`, i)))
+			} else {
+				c.Handle(t.Context(), in("PaymentCompleted", fmt.Sprintf(`{"amount":%d,"currency":"KES"}`, 100+i)))
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		synctest.Wait()
+		if got := len(n.sent()); got != 3 {
+			t.Fatalf("%d notifications during the burst, want 3", got)
+		}
+		if got := len(store.all()); got != 15 {
+			t.Fatalf("%d entries stored, want all 15", got)
+		}
+
+		// The window (10 s from the 4th event at 0.3 s) ends: one summary.
+		time.Sleep(9 * time.Second)
+		synctest.Wait()
+		msgs := n.sent()
+		if len(msgs) != 4 {
+			t.Fatalf("after the window: %v", titles(msgs))
+		}
+		sum := msgs[3]
+		if sum.Title != "12 new events" || sum.Body != "8 payments, 4 users" || sum.EntryID != 0 ||
+			sum.Urgency != UrgencyNormal || sum.AppName != "EchoTray" {
+			t.Fatalf("summary = %+v", sum)
+		}
+
+		// A quiet window ends the flood; then events show one by one again.
+		time.Sleep(10 * time.Second)
+		c.Handle(t.Context(), in("PaymentFailed", `{"amount":5}`))
+		synctest.Wait()
+		msgs = n.sent()
+		if len(msgs) != 5 || msgs[4].Title != "Payment Failed" || msgs[4].Urgency != UrgencyCritical || msgs[4].Timeout != 0 {
+			t.Fatalf("after the flood: %v", titles(msgs))
+		}
+	})
+}
+
+func TestCenterCloseFlushesSummary(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := &fakeNotifier{}
+		c := NewCenter(CenterConfig{Store: &fakeStore{}, Notifier: n})
+		for i := range 5 {
+			c.Handle(t.Context(), in("HotspotUserExpired", fmt.Sprintf(`{"username":"guest%d"}`, i)))
+		}
+		if err := c.Close(); err != nil {
+			t.Fatal(err)
+		}
+		got := titles(n.sent())
+		want := []string{"Hotspot User Expired", "Hotspot User Expired", "Hotspot User Expired", "2 new events | 2 hotspot users"}
+		if !slices.Equal(got, want) {
+			t.Fatalf("sent %q, want %q", got, want)
+		}
+		if !n.closed {
+			t.Error("Close did not close the notifier")
+		}
+		if _, err := c.Handle(t.Context(), in("UserCreated", `{}`)); !errors.Is(err, ErrClosed) {
+			t.Errorf("Handle after Close: %v", err)
+		}
+		if err := c.Close(); err != nil {
+			t.Errorf("second Close: %v", err)
+		}
+	})
+}
+
+func TestCenterDeliveryErrorReportedOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		boom := errors.New("org.freedesktop.DBus.Error.ServiceUnknown")
+		n := &fakeNotifier{fail: func(call int) error {
+			if call <= 3 || call == 5 {
+				return boom
+			}
+			return nil
+		}}
+		var reports []error
+		c := NewCenter(CenterConfig{Notifier: n, Prefs: Prefs{FloodLimit: -1},
+			OnDeliveryError: func(err error) { reports = append(reports, err) }})
+		defer c.Close()
+		for i := range 6 {
+			c.Handle(t.Context(), in("UserCreated", fmt.Sprintf(`{"name":"U%d"}`, i)))
+			synctest.Wait()
+		}
+		if len(reports) != 4 || reports[0] != boom || reports[1] != nil || reports[2] != boom || reports[3] != nil {
+			t.Fatalf("OnDeliveryError calls: %v; want [failure, recovery, failure, recovery]", reports)
+		}
+	})
+}
+
+func TestCenterPanickingNotifierDoesNotCrash(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var report error
+		c := NewCenter(CenterConfig{Notifier: panicky{}, OnDeliveryError: func(err error) { report = err }})
+		defer c.Close()
+		if _, err := c.Handle(t.Context(), in("UserCreated", `{}`)); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if report == nil || !strings.Contains(report.Error(), "panicked") {
+			t.Fatalf("report = %v", report)
+		}
+	})
+}
+
+type panicky struct{}
+
+func (panicky) Notify(context.Context, Message) error { panic("nil map") }
+
+func TestCenterQueueFullDropsOldest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		gate := make(chan struct{})
+		n := &fakeNotifier{gate: gate}
+		store := &fakeStore{}
+		c := NewCenter(CenterConfig{Store: store, Notifier: n, Prefs: Prefs{FloodLimit: -1}})
+		defer c.Close()
+
+		c.Handle(t.Context(), in("UserCreated", `{"name":"U0"}`))
+		synctest.Wait() // the worker now waits inside Notify
+		start := time.Now()
+		for i := 1; i <= deliveryQueueSize+8; i++ {
+			c.Handle(t.Context(), in("UserCreated", fmt.Sprintf(`{"name":"U%d"}`, i)))
+		}
+		if time.Since(start) != 0 {
+			t.Fatal("Handle waited for the desktop")
+		}
+		close(gate)
+		synctest.Wait()
+		msgs := n.sent()
+		if len(msgs) != 1+deliveryQueueSize {
+			t.Fatalf("%d delivered, want %d", len(msgs), 1+deliveryQueueSize)
+		}
+		// U0 was being sent; U1..U8 were dropped as the oldest waiting.
+		if msgs[0].Body != "U0 has been added to the system." || msgs[1].Body != "U9 has been added to the system." ||
+			msgs[len(msgs)-1].Body != fmt.Sprintf("U%d has been added to the system.", deliveryQueueSize+8) {
+			t.Fatalf("delivered %q ... %q", msgs[1].Body, msgs[len(msgs)-1].Body)
+		}
+		if len(store.all()) != deliveryQueueSize+9 {
+			t.Fatalf("history has %d, want every event", len(store.all()))
+		}
+	})
+}
+
+func TestCenterCloseGivesUpOnAStuckNotifier(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := &fakeNotifier{gate: make(chan struct{})} // never opens
+		var reports []error
+		c := NewCenter(CenterConfig{Notifier: n, OnDeliveryError: func(err error) { reports = append(reports, err) }})
+		c.Handle(t.Context(), in("UserCreated", `{"name":"A"}`))
+		c.Handle(t.Context(), in("UserCreated", `{"name":"B"}`))
+		synctest.Wait()
+		start := time.Now()
+		if err := c.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(start); d != closeGrace {
+			t.Errorf("Close took %v, want the grace %v", d, closeGrace)
+		}
+		if len(reports) != 0 {
+			t.Errorf("shutdown reported as a delivery failure: %v", reports)
+		}
+	})
+}
+
+func TestCenterStoreFailureStillNotifies(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		diskFull := errors.New("database or disk is full")
+		n := &fakeNotifier{}
+		storedCalls := 0
+		c := NewCenter(CenterConfig{Store: &fakeStore{err: diskFull}, Notifier: n, OnStored: func(Entry) { storedCalls++ }})
+		defer c.Close()
+		e, err := c.Handle(t.Context(), in("PaymentFailed", `{"amount":10}`))
+		if !errors.Is(err, diskFull) || !strings.Contains(err.Error(), "PaymentFailed") {
+			t.Fatalf("err = %v", err)
+		}
+		if e.Title != "Payment Failed" || e.ID != 0 {
+			t.Fatalf("entry = %+v", e)
+		}
+		synctest.Wait()
+		if len(n.sent()) != 1 || storedCalls != 0 {
+			t.Fatalf("notified %d, OnStored %d", len(n.sent()), storedCalls)
+		}
+	})
+}
+
+func TestCenterMuteAndPause(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store, n := &fakeStore{}, &fakeNotifier{}
+		c := NewCenter(CenterConfig{
+			Store: store, Notifier: n,
+			Catalog: NewCatalog(map[string]Override{"ProfileUpdated": {Muted: true}}),
+			Prefs:   Prefs{Muted: map[string]bool{"UserUpdated": true}, FloodLimit: -1},
+		})
+		defer c.Close()
+		c.Handle(t.Context(), in("UserUpdated", `{"name":"A"}`))    // muted in prefs
+		c.Handle(t.Context(), in("ProfileUpdated", `{"name":"A"}`)) // muted in the config overrides
+		c.Handle(t.Context(), in("UserCreated", `{"name":"A"}`))
+
+		p := c.Prefs()
+		p.Muted["UserCreated"] = true // a copy: no effect until SetPrefs
+		c.Handle(t.Context(), in("UserCreated", `{"name":"B"}`))
+		c.SetPrefs(Prefs{PausedUntil: PausedForever, AllowErrorsWhilePaused: true, FloodLimit: -1})
+		c.Handle(t.Context(), in("UserCreated", `{"name":"C"}`))
+		c.Handle(t.Context(), in("PaymentFailed", `{"amount":1}`))
+		c.SetPrefs(Prefs{FloodLimit: -1})
+		c.Handle(t.Context(), in("UserCreated", `{"name":"D"}`))
+		synctest.Wait()
+
+		got := []string{}
+		for _, m := range n.sent() {
+			got = append(got, m.Body)
+		}
+		want := []string{"A has been added to the system.", "B has been added to the system.", "Payment of 1.00 failed.", "D has been added to the system."}
+		if !slices.Equal(got, want) {
+			t.Fatalf("shown %q\nwant %q", got, want)
+		}
+		if len(store.all()) != 7 {
+			t.Fatalf("stored %d, want all 7", len(store.all()))
+		}
+	})
+}
+
+func TestCenterDesktopTextIsCut(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := &fakeNotifier{}
+		c := NewCenter(CenterConfig{Notifier: n})
+		defer c.Close()
+		long := strings.Repeat("Very long words here. ", 40)
+		e, _ := c.Handle(t.Context(), in("SystemNotification", fmt.Sprintf(`{"title":%q,"message":%q}`, long, long)))
+		synctest.Wait()
+		m := n.sent()[0]
+		if r := []rune(m.Title); len(r) > MaxTitleRunes || !strings.HasSuffix(m.Title, "…") {
+			t.Errorf("title not cut: %d runes %q", len(r), m.Title)
+		}
+		cut, ok := strings.CutSuffix(m.Body, "…")
+		if r := []rune(m.Body); len(r) > MaxBodyRunes || len(r) < MaxBodyRunes-20 || !ok || !strings.HasPrefix(long, cut+" ") {
+			t.Errorf("body not cut at a word: %d runes %q", len(r), m.Body)
+		}
+		if len([]rune(e.Message)) <= MaxBodyRunes {
+			t.Errorf("the history keeps more than the bubble: %d", len([]rune(e.Message)))
+		}
+	})
+}
+
+func TestCenterEventKey(t *testing.T) {
+	for _, tc := range []struct{ data, want string }{
+		{`{"event_id":"abc","user":{"id":1}}`, "tenant.1/UserCreated/abc"},
+		{`{"eventId":"abc"}`, "tenant.1/UserCreated/abc"},
+		{`{"uuid":"5e0c"}`, "tenant.1/UserCreated/5e0c"},
+		{`{"event":{"id":42}}`, "tenant.1/UserCreated/42"},
+		{`{"data":{"event_id":"w"}}`, "tenant.1/UserCreated/w"},
+		{`{"event_id":"  "}`, ""},
+		{`{"event_id":true}`, ""},
+		{`{"id":7,"user":{"uuid":"u"}}`, ""},
+		{`not json`, ""},
+		{``, ""},
+	} {
+		if got := EventKey("tenant.1", `App\Events\UserCreated`, json.RawMessage(tc.data)); got != tc.want {
+			t.Errorf("EventKey(%s) = %q, want %q", tc.data, got, tc.want)
+		}
+	}
+}
+
+func TestCenterKeepsBadPayloads(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := &fakeStore{}
+		c := NewCenter(CenterConfig{Store: store})
+		defer c.Close()
+		c.Handle(t.Context(), in("UserCreated", "not \x00 json"))
+		c.Handle(t.Context(), in("UserCreated", ""))
+		got := store.all()
+		if string(got[0].Data) != `"not \u0000 json"` || string(got[1].Data) != "null" {
+			t.Fatalf("Data = %s, %s", got[0].Data, got[1].Data)
+		}
+		for _, e := range got {
+			if !json.Valid(e.Data) || e.Message != "A new user has been added to the system." {
+				t.Errorf("entry %+v", e)
+			}
+		}
+	})
+}

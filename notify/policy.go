@@ -1,0 +1,286 @@
+package notify
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Policy defaults.
+const (
+	// DefaultFloodLimit is how many notifications may show within the flood
+	// window before the rest are summarised.
+	DefaultFloodLimit = 3
+	// DefaultFloodWindow is the flood control window.
+	DefaultFloodWindow = 10 * time.Second
+	// DedupeWindow is how long a shown event is remembered: by its key when
+	// it carried an event id, else by its content (event, title, message).
+	// The same again within it is stored but not shown a second time (e.g. a
+	// replay after a reconnect, or one event broadcast on two channels the
+	// user listens to).
+	DedupeWindow = 30 * time.Second
+)
+
+// PausedForever is a PausedUntil that means "paused until resumed".
+var PausedForever = time.Date(9999, time.December, 31, 0, 0, 0, 0, time.UTC)
+
+// Prefs are the user's notification preferences. The zero Prefs shows
+// everything with the default flood control.
+type Prefs struct {
+	// Muted events (by short event name, e.g. "UserUpdated") are kept in the
+	// history but never shown on the desktop.
+	Muted map[string]bool
+	// PausedUntil turns do-not-disturb on until that time; zero means off,
+	// PausedForever means until resumed. Paused events are still stored.
+	PausedUntil time.Time
+	// AllowErrorsWhilePaused lets error-type events through do-not-disturb.
+	AllowErrorsWhilePaused bool
+	// FloodLimit is how many notifications may show within FloodWindow
+	// before further ones are folded into one summary. 0 means
+	// DefaultFloodLimit; a negative value turns flood control off.
+	FloodLimit int
+	// FloodWindow is the flood control window; 0 means DefaultFloodWindow.
+	FloodWindow time.Duration
+}
+
+// Paused reports whether do-not-disturb is on at now.
+func (p Prefs) Paused(now time.Time) bool {
+	return !p.PausedUntil.IsZero() && now.Before(p.PausedUntil)
+}
+
+// IsMuted reports whether event (a short or namespaced name) is muted.
+func (p Prefs) IsMuted(event string) bool {
+	name := ShortName(event)
+	if p.Muted[name] {
+		return true
+	}
+	for k, v := range p.Muted {
+		if v && strings.EqualFold(k, name) {
+			return true
+		}
+	}
+	return false
+}
+
+func (p Prefs) floodLimit() int {
+	if p.FloodLimit == 0 {
+		return DefaultFloodLimit
+	}
+	return p.FloodLimit
+}
+
+func (p Prefs) floodWindow() time.Duration {
+	if p.FloodWindow <= 0 {
+		return DefaultFloodWindow
+	}
+	return p.FloodWindow
+}
+
+// clone returns p with its own Muted map.
+func (p Prefs) clone() Prefs {
+	p.Muted = maps.Clone(p.Muted)
+	return p
+}
+
+// item is a notification on its way through the policy.
+type item struct {
+	event   string
+	typ     Type
+	title   string
+	body    string
+	entryID int64
+	timeout time.Duration
+	key     string    // the event's own key (Entry.Key); "" = de-duplicate by content
+	noun    [2]string // singular and plural, for summaries
+}
+
+// verdict is what the policy decided for one notification.
+type verdict int
+
+const (
+	verdictShow      verdict = iota // show it now
+	verdictMuted                    // its event is muted
+	verdictPaused                   // do-not-disturb
+	verdictDuplicate                // same content shown moments ago
+	verdictHeld                     // flood: held for the summary
+)
+
+func (v verdict) String() string {
+	switch v {
+	case verdictShow:
+		return "show"
+	case verdictMuted:
+		return "muted"
+	case verdictPaused:
+		return "paused"
+	case verdictDuplicate:
+		return "duplicate"
+	case verdictHeld:
+		return "held for summary"
+	}
+	return fmt.Sprintf("verdict(%d)", int(v))
+}
+
+// policy decides which notifications show. It holds no lock and reads no
+// clock: the Center serialises calls and passes the time, so tests drive it
+// with virtual time.
+//
+// Flood control: up to the flood limit show within the flood window; the
+// next one starts a flood. During a flood notifications are held, and at the
+// end of each window the held ones are shown as one summary (or as
+// themselves if only one was held). A window with nothing held ends the
+// flood.
+type policy struct {
+	recent   []time.Time // when notifications showed, within the window
+	held     []item
+	flooding bool
+	seen     map[string]time.Time // content key → when first shown
+}
+
+// admit decides about it at now. armTimer asks the caller to call flush
+// after prefs' flood window.
+func (p *policy) admit(prefs Prefs, now time.Time, it item) (v verdict, armTimer bool) {
+	if prefs.IsMuted(it.event) {
+		return verdictMuted, false
+	}
+	if !allowedWhilePaused(prefs, now, it) {
+		return verdictPaused, false
+	}
+	for k, t := range p.seen {
+		if now.Sub(t) >= DedupeWindow || now.Before(t) {
+			delete(p.seen, k)
+		}
+	}
+	// Keyed events are de-duplicated by the history already; remembering
+	// their key here too covers a history that failed to store them.
+	key := "id\x00" + it.key
+	if it.key == "" {
+		key = "content\x00" + it.event + "\x00" + it.title + "\x00" + it.body
+	}
+	if _, dup := p.seen[key]; dup {
+		return verdictDuplicate, false
+	}
+	if p.seen == nil {
+		p.seen = map[string]time.Time{}
+	}
+	p.seen[key] = now
+	limit := prefs.floodLimit()
+	if limit < 0 {
+		return verdictShow, false
+	}
+	if p.flooding {
+		p.held = append(p.held, it)
+		return verdictHeld, false
+	}
+	cutoff := now.Add(-prefs.floodWindow())
+	p.recent = slices.DeleteFunc(p.recent, func(t time.Time) bool { return !t.After(cutoff) })
+	if len(p.recent) < limit {
+		p.recent = append(p.recent, now)
+		return verdictShow, false
+	}
+	p.flooding = true
+	p.held = append(p.held[:0], it)
+	return verdictHeld, true
+}
+
+func allowedWhilePaused(prefs Prefs, now time.Time, it item) bool {
+	return !prefs.Paused(now) || prefs.AllowErrorsWhilePaused && it.typ == TypeError
+}
+
+// flush ends a flood window at now. It returns what to show for the held
+// notifications (nothing, the one held, or a summary) and whether another
+// window follows (rearm). Held notifications whose event was muted or which
+// do-not-disturb now hides in the meantime are dropped.
+func (p *policy) flush(prefs Prefs, now time.Time) (out *item, rearm bool) {
+	if !p.flooding {
+		return nil, false
+	}
+	arrived := len(p.held)
+	held := slices.DeleteFunc(p.held, func(it item) bool {
+		return prefs.IsMuted(it.event) || !allowedWhilePaused(prefs, now, it)
+	})
+	p.held = nil
+	if arrived == 0 {
+		// A quiet window: the flood is over.
+		p.flooding = false
+		p.recent = p.recent[:0]
+		return nil, false
+	}
+	if len(held) == 0 {
+		return nil, true
+	}
+	if len(held) == 1 {
+		it := held[0]
+		return &it, true
+	}
+	s := summaryOf(held)
+	return &s, true
+}
+
+// flushFinal returns what is still held (for Close) and stops the flood.
+func (p *policy) flushFinal(prefs Prefs, now time.Time) *item {
+	out, _ := p.flush(prefs, now)
+	p.flooding, p.held = false, nil
+	return out
+}
+
+// summaryOf folds held notifications into one: "12 new events" with a body
+// that counts them by kind, "8 payments, 4 users". Its type is the most
+// severe of theirs (so an error makes the summary critical), and a click
+// opens the history at the top.
+func summaryOf(items []item) item {
+	type count struct {
+		noun  [2]string
+		n     int
+		first int
+	}
+	counts := map[string]*count{}
+	typ := TypeInfo
+	for i, it := range items {
+		c := counts[it.noun[0]]
+		if c == nil {
+			c = &count{noun: it.noun, first: i}
+			counts[it.noun[0]] = c
+		}
+		c.n++
+		if severity(it.typ) > severity(typ) {
+			typ = it.typ
+		}
+	}
+	list := slices.Collect(maps.Values(counts))
+	slices.SortFunc(list, func(a, b *count) int {
+		return cmp.Or(cmp.Compare(b.n, a.n), cmp.Compare(a.first, b.first))
+	})
+	parts := make([]string, len(list))
+	for i, c := range list {
+		parts[i] = plural(c.n, c.noun[0], c.noun[1])
+	}
+	return item{
+		event:   "",
+		typ:     typ,
+		title:   plural(len(items), "new event", "new events"),
+		body:    strings.Join(parts, ", "),
+		timeout: timeoutFor(typ),
+	}
+}
+
+// severity orders types for summaries; success and info rank alike.
+func severity(t Type) int {
+	switch t {
+	case TypeError:
+		return 2
+	case TypeWarning:
+		return 1
+	}
+	return 0
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}

@@ -1,0 +1,239 @@
+package notify
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+var t0 = time.Date(2025, 12, 3, 10, 0, 0, 0, time.UTC)
+
+func payment(i int) item {
+	return item{event: "PaymentCompleted", typ: TypeSuccess, title: "Payment Completed",
+		body: fmt.Sprintf("Payment %d", i), noun: [2]string{"payment", "payments"}}
+}
+
+func user(i int) item {
+	return item{event: "UserCreated", typ: TypeSuccess, title: "User Created",
+		body: fmt.Sprintf("User %d", i), noun: [2]string{"user", "users"}}
+}
+
+func TestPolicyFloodSummary(t *testing.T) {
+	var p policy
+	prefs := Prefs{}
+	var shown, held int
+	armed := 0
+	// 15 events within one second: 3 show, 12 are held for the summary.
+	for i := range 15 {
+		it := payment(i)
+		if i%3 == 2 || i == 14 {
+			it = user(i)
+		}
+		v, arm := p.admit(prefs, t0.Add(time.Duration(i)*50*time.Millisecond), it)
+		switch v {
+		case verdictShow:
+			shown++
+		case verdictHeld:
+			held++
+		default:
+			t.Fatalf("event %d: verdict %v", i, v)
+		}
+		if arm {
+			armed++
+		}
+	}
+	if shown != 3 || held != 12 || armed != 1 {
+		t.Fatalf("shown %d, held %d, timer armed %d times; want 3, 12, 1", shown, held, armed)
+	}
+	out, rearm := p.flush(prefs, t0.Add(10*time.Second))
+	if out == nil || !rearm {
+		t.Fatalf("flush = %v, %v", out, rearm)
+	}
+	// Events 3..14: users at 5, 8, 11, 14 → 4 users, 8 payments.
+	if out.title != "12 new events" || out.body != "8 payments, 4 users" {
+		t.Errorf("summary = %q / %q", out.title, out.body)
+	}
+	if out.entryID != 0 || out.typ != TypeInfo || out.timeout != DefaultTimeout {
+		t.Errorf("summary fields: %+v", out)
+	}
+
+	// The flood goes on: the next event is held too.
+	if v, _ := p.admit(prefs, t0.Add(11*time.Second), payment(100)); v != verdictHeld {
+		t.Fatalf("during the flood: %v", v)
+	}
+	// One held event is shown as itself, not as "1 new event".
+	out, rearm = p.flush(prefs, t0.Add(20*time.Second))
+	if out == nil || out.body != "Payment 100" || !rearm {
+		t.Fatalf("single held: %+v, %v", out, rearm)
+	}
+	// A quiet window ends the flood, and events show again.
+	if out, rearm = p.flush(prefs, t0.Add(30*time.Second)); out != nil || rearm {
+		t.Fatalf("quiet window: %+v, %v", out, rearm)
+	}
+	if v, _ := p.admit(prefs, t0.Add(31*time.Second), payment(101)); v != verdictShow {
+		t.Fatalf("after the flood: %v", v)
+	}
+}
+
+func TestPolicyFloodWindowSlides(t *testing.T) {
+	var p policy
+	prefs := Prefs{FloodLimit: 2, FloodWindow: 5 * time.Second}
+	// One event every 3 s never floods with 2 per 5 s.
+	for i := range 10 {
+		if v, _ := p.admit(prefs, t0.Add(time.Duration(i)*3*time.Second), payment(i)); v != verdictShow {
+			t.Fatalf("event %d at %ds: %v", i, 3*i, v)
+		}
+	}
+	// Three within 5 s do.
+	base := t0.Add(time.Minute)
+	p.admit(prefs, base, payment(20))
+	p.admit(prefs, base.Add(time.Second), payment(21))
+	if v, arm := p.admit(prefs, base.Add(2*time.Second), payment(22)); v != verdictHeld || !arm {
+		t.Fatalf("third within the window: %v, %v", v, arm)
+	}
+}
+
+func TestPolicyFloodControlOff(t *testing.T) {
+	var p policy
+	for i := range 50 {
+		if v, arm := p.admit(Prefs{FloodLimit: -1}, t0, payment(i)); v != verdictShow || arm {
+			t.Fatalf("event %d: %v %v", i, v, arm)
+		}
+	}
+}
+
+func TestPolicySummaryText(t *testing.T) {
+	alert := item{event: "SystemAlert", typ: TypeError, noun: [2]string{"alert", "alerts"}}
+	failed := item{event: "PaymentFailed", typ: TypeError, noun: [2]string{"failed payment", "failed payments"}}
+	hotspot := item{event: "HotspotUserExpired", typ: TypeInfo, noun: [2]string{"hotspot user", "hotspot users"}}
+	tenant := item{event: "TenantRegistered", typ: TypeWarning, noun: [2]string{"tenant registration", "tenant registrations"}}
+	for _, tc := range []struct {
+		items       []item
+		title, body string
+		typ         Type
+	}{
+		{[]item{hotspot, hotspot}, "2 new events", "2 hotspot users", TypeInfo},
+		{[]item{hotspot, alert, hotspot}, "3 new events", "2 hotspot users, 1 alert", TypeError},
+		{[]item{tenant, failed, failed, hotspot}, "4 new events", "2 failed payments, 1 tenant registration, 1 hotspot user", TypeError},
+		{[]item{user(1), tenant}, "2 new events", "1 user, 1 tenant registration", TypeWarning},
+	} {
+		s := summaryOf(tc.items)
+		if s.title != tc.title || s.body != tc.body || s.typ != tc.typ {
+			t.Errorf("summary = %q %q %s, want %q %q %s", s.title, s.body, s.typ, tc.title, tc.body, tc.typ)
+		}
+		if tc.typ == TypeError && (s.typ.Urgency() != UrgencyCritical || s.timeout != 0) {
+			t.Errorf("an error in the summary must make it critical: %+v", s)
+		}
+	}
+}
+
+func TestPolicyDedupe(t *testing.T) {
+	var p policy
+	prefs := Prefs{FloodLimit: -1}
+	// Same content without an id: once per DedupeWindow.
+	if v, _ := p.admit(prefs, t0, payment(1)); v != verdictShow {
+		t.Fatal(v)
+	}
+	if v, _ := p.admit(prefs, t0.Add(2*time.Second), payment(1)); v != verdictDuplicate {
+		t.Fatalf("same content 2 s later: %v", v)
+	}
+	if v, _ := p.admit(prefs, t0.Add(2*time.Second), payment(2)); v != verdictShow {
+		t.Fatalf("other content: %v", v)
+	}
+	if v, _ := p.admit(prefs, t0.Add(DedupeWindow+time.Second), payment(1)); v != verdictShow {
+		t.Fatalf("same content after the window: %v", v)
+	}
+	// With ids: the id decides, not the content.
+	a, b := payment(7), payment(7)
+	a.key, b.key = "tenant.1/PaymentCompleted/e1", "tenant.1/PaymentCompleted/e2"
+	if v, _ := p.admit(prefs, t0, a); v != verdictShow {
+		t.Fatal(v)
+	}
+	if v, _ := p.admit(prefs, t0, b); v != verdictShow {
+		t.Fatalf("same content, other id: %v", v)
+	}
+	if v, _ := p.admit(prefs, t0.Add(time.Second), a); v != verdictDuplicate {
+		t.Fatalf("same id again (after a reconnect): %v", v)
+	}
+}
+
+func TestPolicyDoNotDisturb(t *testing.T) {
+	var p policy
+	failed := item{event: "PaymentFailed", typ: TypeError, title: "Payment Failed", body: "x"}
+	prefs := Prefs{PausedUntil: t0.Add(time.Hour), FloodLimit: -1}
+	if v, _ := p.admit(prefs, t0, payment(1)); v != verdictPaused {
+		t.Fatalf("paused: %v", v)
+	}
+	if v, _ := p.admit(prefs, t0, failed); v != verdictPaused {
+		t.Fatalf("error while paused, not allowed: %v", v)
+	}
+	prefs.AllowErrorsWhilePaused = true
+	if v, _ := p.admit(prefs, t0.Add(time.Minute), failed); v != verdictShow {
+		t.Fatalf("error while paused, allowed: %v", v)
+	}
+	if v, _ := p.admit(prefs, t0.Add(time.Minute), payment(2)); v != verdictPaused {
+		t.Fatalf("non-error while paused, errors allowed: %v", v)
+	}
+	if v, _ := p.admit(prefs, t0.Add(time.Hour), payment(3)); v != verdictShow {
+		t.Fatalf("pause over: %v", v)
+	}
+	forever := Prefs{PausedUntil: PausedForever}
+	if !forever.Paused(t0.AddDate(50, 0, 0)) || (Prefs{}).Paused(t0) {
+		t.Error("Paused: PausedForever must hold, zero must not pause")
+	}
+}
+
+func TestPolicyMute(t *testing.T) {
+	var p policy
+	prefs := Prefs{Muted: map[string]bool{"paymentcompleted": true, "UserCreated": false}}
+	if v, _ := p.admit(prefs, t0, payment(1)); v != verdictMuted {
+		t.Fatalf("muted (case-insensitive): %v", v)
+	}
+	if v, _ := p.admit(prefs, t0, user(1)); v != verdictShow {
+		t.Fatalf("explicitly unmuted: %v", v)
+	}
+	if !prefs.IsMuted(`App\Events\PaymentCompleted`) {
+		t.Error("IsMuted must accept namespaced names")
+	}
+}
+
+func TestPolicyFlushDropsWhatBecameHidden(t *testing.T) {
+	var p policy
+	prefs := Prefs{FloodLimit: 1}
+	p.admit(prefs, t0, user(0))
+	p.admit(prefs, t0, payment(1))
+	p.admit(prefs, t0, payment(2))
+	p.admit(prefs, t0, user(3))
+	// The user mutes payments before the window ends.
+	prefs.Muted = map[string]bool{"PaymentCompleted": true}
+	out, rearm := p.flush(prefs, t0.Add(10*time.Second))
+	if out == nil || out.body != "User 3" || !rearm {
+		t.Fatalf("flush after mute: %+v, %v", out, rearm)
+	}
+	// Everything held is hidden by do-not-disturb: nothing to show, but the
+	// flood goes on because events did arrive.
+	p.admit(prefs, t0.Add(11*time.Second), user(4))
+	out, rearm = p.flush(Prefs{PausedUntil: PausedForever}, t0.Add(20*time.Second))
+	if out != nil || !rearm {
+		t.Fatalf("flush while paused: %+v, %v", out, rearm)
+	}
+	// flushFinal hands over what is held and ends the flood.
+	p.admit(prefs, t0.Add(21*time.Second), user(5))
+	p.admit(prefs, t0.Add(21*time.Second), user(6))
+	if out := p.flushFinal(prefs, t0.Add(22*time.Second)); out == nil || out.title != "2 new events" || p.flooding {
+		t.Fatalf("flushFinal: %+v, flooding %v", out, p.flooding)
+	}
+}
+
+func TestPolicyPrefsDefaults(t *testing.T) {
+	var p Prefs
+	if p.floodLimit() != DefaultFloodLimit || p.floodWindow() != DefaultFloodWindow {
+		t.Errorf("defaults: %d %v", p.floodLimit(), p.floodWindow())
+	}
+	p.Muted = map[string]bool{"A": true}
+	c := p.clone()
+	c.Muted["B"] = true
+	if p.Muted["B"] {
+		t.Error("clone shares the Muted map")
+	}
+}
