@@ -49,23 +49,23 @@ type fakeServer struct {
 	t  testing.TB
 	up websocket.Upgrader
 
-	mu          sync.Mutex
-	conns       []*fakeConn
-	dials       []string // addresses dialled
-	dialTimes   []time.Time
-	refuse      bool // dials fail with ECONNREFUSED
-	active      int // server-side connections open
-	maxActive   int
+	mu        sync.Mutex
+	conns     []*fakeConn
+	dials     []string // addresses dialled
+	dialTimes []time.Time
+	refuse    bool // dials fail with ECONNREFUSED
+	active    int  // server-side connections open
+	maxActive int
 	// clientOpen counts client-side sockets not yet closed by the client:
 	// the client must never hold two.
 	clientOpen    int
 	maxClientOpen int
-	nextID      int
-	activity    int // activity_timeout sent in the handshake
-	handshake   func(fc *fakeConn) bool
-	onSubscribe func(fc *fakeConn, channel, auth string) subscribeReply
-	autoPong    bool
-	tlsConfig   *tls.Config // serve wss when set
+	nextID        int
+	activity      int // activity_timeout sent in the handshake
+	handshake     func(fc *fakeConn) bool
+	onSubscribe   func(fc *fakeConn, channel, auth string) subscribeReply
+	autoPong      bool
+	tlsConfig     *tls.Config // serve wss when set
 
 	accepted chan *fakeConn
 	wg       sync.WaitGroup
