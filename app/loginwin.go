@@ -53,7 +53,8 @@ type loginWindow struct {
 	content                 *fyne.Container
 
 	login      loginFunc
-	onSignedIn func(User) // on the Fyne thread, after the window is hidden
+	onSignedIn func(User)   // on the Fyne thread, after the window is hidden
+	runOnUI    func(func()) // fyne.Do; tests queue and run the calls themselves
 
 	busy    bool
 	cancel  context.CancelFunc
@@ -62,7 +63,7 @@ type loginWindow struct {
 
 // newLoginWindow builds the sign-in window (hidden). Closing it hides it.
 func newLoginWindow(a fyne.App, login loginFunc, onSignedIn func(User)) *loginWindow {
-	l := &loginWindow{win: a.NewWindow(loginTitle), login: login, onSignedIn: onSignedIn}
+	l := &loginWindow{win: a.NewWindow(loginTitle), login: login, onSignedIn: onSignedIn, runOnUI: fyne.Do}
 
 	l.server = widget.NewEntry()
 	l.server.SetPlaceHolder("https://billing.example.com")
@@ -210,7 +211,7 @@ func (l *loginWindow) onSubmit() {
 		defer l.pending.Done()
 		defer cancel()
 		u, err := l.login(ctx, req)
-		fyne.Do(func() { l.finish(u, err, ctx.Err() != nil && errors.Is(err, context.Canceled)) })
+		l.runOnUI(func() { l.finish(u, err, ctx.Err() != nil && errors.Is(err, context.Canceled)) })
 	}()
 }
 

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -35,14 +36,59 @@ func (f *fakeLogin) login(ctx context.Context, req LoginRequest) (User, error) {
 	return User{ID: "5", Name: "Alice Admin", Email: req.Email}, nil
 }
 
-func newTestLogin(t *testing.T, f *fakeLogin) (*loginWindow, *[]User) {
+// uiQueue stands in for fyne.Do: worker goroutines queue their UI work and
+// the test runs it on its own goroutine, as the real driver runs it on the
+// main thread. (The test driver's fyne.Do would run it on the worker, racing
+// with the test.)
+type uiQueue struct {
+	mu  sync.Mutex
+	fns []func()
+}
+
+func (q *uiQueue) do(f func()) {
+	q.mu.Lock()
+	q.fns = append(q.fns, f)
+	q.mu.Unlock()
+}
+
+// flush runs the queued UI work, including work queued while running.
+func (q *uiQueue) flush() {
+	for {
+		q.mu.Lock()
+		fns := q.fns
+		q.fns = nil
+		q.mu.Unlock()
+		if len(fns) == 0 {
+			return
+		}
+		for _, f := range fns {
+			f()
+		}
+	}
+}
+
+// testLogin is a sign-in window on a test app, with its UI work queued.
+type testLogin struct {
+	*loginWindow
+	q        *uiQueue
+	signedIn []User
+}
+
+// wait lets the sign-in goroutine finish and applies its result.
+func (l *testLogin) wait() {
+	l.pending.Wait()
+	l.q.flush()
+}
+
+func newTestLogin(t *testing.T, f *fakeLogin) *testLogin {
 	t.Helper()
 	a := test.NewTempApp(t)
-	var signedIn []User
-	l := newLoginWindow(a, f.login, func(u User) { signedIn = append(signedIn, u) })
-	l.win.Resize(fyne.NewSize(460, 500))
-	t.Cleanup(l.win.Close)
-	return l, &signedIn
+	tl := &testLogin{q: &uiQueue{}}
+	tl.loginWindow = newLoginWindow(a, f.login, func(u User) { tl.signedIn = append(tl.signedIn, u) })
+	tl.runOnUI = tl.q.do
+	tl.win.Resize(fyne.NewSize(460, 500))
+	t.Cleanup(tl.win.Close)
+	return tl
 }
 
 // settle lays the window out until wrapped labels have their height, as
@@ -53,14 +99,14 @@ func settle(w fyne.Window) {
 	}
 }
 
-func fill(l *loginWindow, server, email, password string) {
+func fill(l *testLogin, server, email, password string) {
 	test.Type(l.server, server)
 	test.Type(l.email, email)
 	test.Type(l.password, password)
 }
 
 func TestLoginWindowEmpty(t *testing.T) {
-	l, _ := newTestLogin(t, &fakeLogin{})
+	l := newTestLogin(t, &fakeLogin{})
 	l.show("", "", "")
 	test.AssertRendersToMarkup(t, "login/empty.xml", l.win.Canvas())
 	if l.win.Canvas().Focused() != l.server {
@@ -69,7 +115,7 @@ func TestLoginWindowEmpty(t *testing.T) {
 }
 
 func TestLoginWindowPrefillFocusesPassword(t *testing.T) {
-	l, _ := newTestLogin(t, &fakeLogin{})
+	l := newTestLogin(t, &fakeLogin{})
 	l.show("https://billing.example.com", "alice@example.com", "")
 	if l.server.Text != "https://billing.example.com" || l.email.Text != "alice@example.com" {
 		t.Errorf("prefill: %q %q", l.server.Text, l.email.Text)
@@ -81,18 +127,18 @@ func TestLoginWindowPrefillFocusesPassword(t *testing.T) {
 
 func TestLoginWindowSuccess(t *testing.T) {
 	f := &fakeLogin{}
-	l, signedIn := newTestLogin(t, f)
+	l := newTestLogin(t, f)
 	l.show("", "", "")
 	fill(l, " https://billing.example.com ", "alice@example.com", "secret")
 	test.Tap(l.submit)
-	l.pending.Wait()
+	l.wait()
 
 	want := LoginRequest{Server: "https://billing.example.com", Email: "alice@example.com", Password: "secret"}
 	if len(f.reqs) != 1 || f.reqs[0] != want {
 		t.Fatalf("requests %+v, want one %+v", f.reqs, want)
 	}
-	if len(*signedIn) != 1 || (*signedIn)[0].Name != "Alice Admin" {
-		t.Errorf("onSignedIn got %+v", *signedIn)
+	if len(l.signedIn) != 1 || (l.signedIn)[0].Name != "Alice Admin" {
+		t.Errorf("onSignedIn got %+v", l.signedIn)
 	}
 	if l.password.Text != "" {
 		t.Error("password kept after signing in")
@@ -106,16 +152,16 @@ func TestLoginWindowBackendErrorShown(t *testing.T) {
 	f := &fakeLogin{results: []error{&APIError{
 		Kind: KindUnauthorized, Status: 401, Message: "These credentials do not match our records.",
 	}}}
-	l, signedIn := newTestLogin(t, f)
+	l := newTestLogin(t, f)
 	l.show("", "", "")
 	fill(l, "https://billing.example.com", "alice@example.com", "wrong")
 	test.Tap(l.submit)
-	l.pending.Wait()
+	l.wait()
 
 	if !l.message.Visible() || l.message.Text != "These credentials do not match our records." {
 		t.Errorf("message %q (visible %v)", l.message.Text, l.message.Visible())
 	}
-	if len(*signedIn) != 0 {
+	if len(l.signedIn) != 0 {
 		t.Error("signed in after an error")
 	}
 	settle(l.win)
@@ -124,7 +170,7 @@ func TestLoginWindowBackendErrorShown(t *testing.T) {
 	// Typing a new password and trying again clears the message on success.
 	l.password.SetText("right")
 	test.Tap(l.submit)
-	l.pending.Wait()
+	l.wait()
 	if l.message.Visible() {
 		t.Error("old error still shown after a successful retry")
 	}
@@ -143,11 +189,11 @@ func TestLoginWindowErrorsInWords(t *testing.T) {
 		{errors.New("enter your e-mail address"), "Enter your e-mail address."},
 	} {
 		f := &fakeLogin{results: []error{tc.err}}
-		l, _ := newTestLogin(t, f)
+		l := newTestLogin(t, f)
 		l.show("", "", "")
 		fill(l, "https://billing.example.com", "a@b.c", "pw")
 		test.Tap(l.submit)
-		l.pending.Wait()
+		l.wait()
 		if l.message.Text != tc.want {
 			t.Errorf("%v: message %q, want %q", tc.err, l.message.Text, tc.want)
 		}
@@ -156,14 +202,14 @@ func TestLoginWindowErrorsInWords(t *testing.T) {
 
 func TestLoginWindowKeyringUnavailable(t *testing.T) {
 	f := &fakeLogin{results: []error{&KeyringError{Op: "store", Unavailable: true, Err: errors.New("org.freedesktop.secrets was not provided")}}}
-	l, signedIn := newTestLogin(t, f)
+	l := newTestLogin(t, f)
 	l.show("https://billing.example.com", "alice@example.com", "")
 	if l.keyringBox.Visible() {
 		t.Fatal("session-only option offered before the keyring failed")
 	}
 	test.Type(l.password, "secret")
 	test.Tap(l.submit)
-	l.pending.Wait()
+	l.wait()
 
 	if !l.keyringBox.Visible() {
 		t.Fatal("session-only option not offered when the keyring is unavailable")
@@ -171,7 +217,7 @@ func TestLoginWindowKeyringUnavailable(t *testing.T) {
 	if l.message.Text != sessionOnlyNeeded {
 		t.Errorf("message %q", l.message.Text)
 	}
-	if len(*signedIn) != 0 {
+	if len(l.signedIn) != 0 {
 		t.Fatal("signed in without a keyring and without consent")
 	}
 	settle(l.win)
@@ -179,17 +225,17 @@ func TestLoginWindowKeyringUnavailable(t *testing.T) {
 
 	test.Tap(l.sessionOnly)
 	test.Tap(l.submit)
-	l.pending.Wait()
+	l.wait()
 	if len(f.reqs) != 2 || f.reqs[0].SessionOnly || !f.reqs[1].SessionOnly {
 		t.Fatalf("requests %+v: want the second one session-only", f.reqs)
 	}
-	if len(*signedIn) != 1 {
+	if len(l.signedIn) != 1 {
 		t.Error("session-only sign-in did not complete")
 	}
 }
 
 func TestLoginWindowKeyringKnownUnavailableUpFront(t *testing.T) {
-	l, _ := newTestLogin(t, &fakeLogin{})
+	l := newTestLogin(t, &fakeLogin{})
 	l.keyringUnavailable()
 	l.show("", "", "")
 	if !l.keyringBox.Visible() || l.sessionOnly.Checked {
@@ -199,7 +245,7 @@ func TestLoginWindowKeyringKnownUnavailableUpFront(t *testing.T) {
 
 func TestLoginWindowEnterSubmits(t *testing.T) {
 	f := &fakeLogin{}
-	l, signedIn := newTestLogin(t, f)
+	l := newTestLogin(t, f)
 	l.show("", "", "")
 	test.Type(l.server, "https://billing.example.com")
 	l.server.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
@@ -213,15 +259,15 @@ func TestLoginWindowEnterSubmits(t *testing.T) {
 	}
 	test.Type(l.password, "secret")
 	l.password.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
-	l.pending.Wait()
-	if len(f.reqs) != 1 || len(*signedIn) != 1 {
+	l.wait()
+	if len(f.reqs) != 1 || len(l.signedIn) != 1 {
 		t.Errorf("Enter in the password field did not sign in: %d requests", len(f.reqs))
 	}
 }
 
 func TestLoginWindowMissingFields(t *testing.T) {
 	f := &fakeLogin{}
-	l, _ := newTestLogin(t, f)
+	l := newTestLogin(t, f)
 	l.show("", "", "")
 	test.Tap(l.submit)
 	if l.message.Text != "Enter the server address, e.g. https://billing.example.com." {
@@ -244,7 +290,7 @@ func TestLoginWindowMissingFields(t *testing.T) {
 
 func TestLoginWindowBusy(t *testing.T) {
 	f := &fakeLogin{block: make(chan struct{})}
-	l, signedIn := newTestLogin(t, f)
+	l := newTestLogin(t, f)
 	l.show("", "", "")
 	fill(l, "https://billing.example.com", "alice@example.com", "secret")
 	test.Tap(l.submit)
@@ -253,24 +299,24 @@ func TestLoginWindowBusy(t *testing.T) {
 	}
 	test.Tap(l.submit) // ignored while busy
 	close(f.block)
-	l.pending.Wait()
+	l.wait()
 	if len(f.reqs) != 1 {
 		t.Errorf("%d requests, want 1", len(f.reqs))
 	}
-	if l.submit.Disabled() || l.activity.Visible() || len(*signedIn) != 1 {
+	if l.submit.Disabled() || l.activity.Visible() || len(l.signedIn) != 1 {
 		t.Error("progress not cleared after signing in")
 	}
 }
 
 func TestLoginWindowCloseCancels(t *testing.T) {
 	f := &fakeLogin{block: make(chan struct{})}
-	l, signedIn := newTestLogin(t, f)
+	l := newTestLogin(t, f)
 	l.show("", "", "")
 	fill(l, "https://billing.example.com", "alice@example.com", "secret")
 	test.Tap(l.submit)
 	l.hide() // closing the window
-	l.pending.Wait()
-	if len(*signedIn) != 0 || l.message.Visible() {
+	l.wait()
+	if len(l.signedIn) != 0 || l.message.Visible() {
 		t.Error("a cancelled sign-in must neither sign in nor show an error")
 	}
 	if l.busy {
@@ -279,7 +325,7 @@ func TestLoginWindowCloseCancels(t *testing.T) {
 }
 
 func TestLoginWindowNotice(t *testing.T) {
-	l, _ := newTestLogin(t, &fakeLogin{})
+	l := newTestLogin(t, &fakeLogin{})
 	l.show("https://billing.example.com", "alice@example.com", ErrSessionExpired.Error())
 	if !l.notice.Visible() || l.notice.Text != "Session expired, please sign in again" {
 		t.Errorf("notice %q visible=%v", l.notice.Text, l.notice.Visible())
@@ -288,7 +334,7 @@ func TestLoginWindowNotice(t *testing.T) {
 	test.AssertRendersToMarkup(t, "login/expired.xml", l.win.Canvas())
 	test.Type(l.password, "secret")
 	test.Tap(l.submit)
-	l.pending.Wait()
+	l.wait()
 	if l.notice.Visible() {
 		t.Error("expiry notice kept after signing in again")
 	}

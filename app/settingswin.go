@@ -56,6 +56,8 @@ type settingsDeps struct {
 	// the Fyne thread and must not block.
 	apply func(Config)
 	now   func() time.Time
+	// runOnUI is fyne.Do; tests queue the calls and run them themselves.
+	runOnUI func(func())
 }
 
 // settingsWindow edits the config file: Connection, Notifications and
@@ -95,6 +97,9 @@ type settingsWindow struct {
 func newSettingsWindow(a fyne.App, deps settingsDeps) *settingsWindow {
 	if deps.now == nil {
 		deps.now = time.Now
+	}
+	if deps.runOnUI == nil {
+		deps.runOnUI = fyne.Do
 	}
 	s := &settingsWindow{win: a.NewWindow("EchoTray Settings"), deps: deps}
 
@@ -400,7 +405,7 @@ func (s *settingsWindow) onTest() {
 		ctx, cancel := context.WithTimeout(context.Background(), connectionCheckTimeout)
 		defer cancel()
 		api, ws := s.deps.check(ctx, c)
-		fyne.Do(func() {
+		s.deps.runOnUI(func() {
 			s.testing = false
 			s.testButton.Enable()
 			s.testActivity.Stop()

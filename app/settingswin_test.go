@@ -43,6 +43,7 @@ type settingsFixture struct {
 	auto    *fakeAutostart
 	applied []Config
 	checks  []Config
+	q       *uiQueue
 }
 
 func newTestSettings(t *testing.T, env map[string]string) *settingsFixture {
@@ -52,13 +53,14 @@ func newTestSettings(t *testing.T, env map[string]string) *settingsFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &settingsFixture{cfg: cfg, auto: &fakeAutostart{}}
+	f := &settingsFixture{cfg: cfg, auto: &fakeAutostart{}, q: &uiQueue{}}
 	f.s = newSettingsWindow(a, settingsDeps{
 		config:    cfg,
 		events:    notify.NewCatalog(nil).Known(),
 		autostart: f.auto,
 		apply:     func(c Config) { f.applied = append(f.applied, c) },
 		now:       func() time.Time { return settingsNow },
+		runOnUI:   f.q.do,
 		check: func(ctx context.Context, c Config) (checkResult, checkResult) {
 			f.checks = append(f.checks, c)
 			return checkResult{OK: true, Text: "API: " + c.Server + " answers."},
@@ -271,6 +273,7 @@ func TestSettingsWindowTestConnection(t *testing.T) {
 	f.s.host.SetText("unsaved-host")
 	test.Tap(f.s.testButton)
 	f.s.pending.Wait()
+	f.q.flush()
 	if len(f.checks) != 1 || f.checks[0].Pusher.Host != "unsaved-host" {
 		t.Fatalf("check ran with %+v, want the form's unsaved settings", f.checks)
 	}
