@@ -71,8 +71,9 @@ type Actions struct {
 //	────
 //	Quit
 //
-// Pause, Reconnect now, Send test notification and Sign out are disabled
-// without a session; Resume stays enabled so a pause can always be lifted.
+// Pause, Reconnect now and Sign out are disabled without a session; Resume
+// stays enabled so a pause can always be lifted, and a test notification
+// needs no session.
 func Menu(m Model, a Actions) *fyne.Menu {
 	signedIn := m.State.SignedIn()
 	var items []*fyne.MenuItem
@@ -92,7 +93,7 @@ func Menu(m Model, a Actions) *fyne.Menu {
 	items = append(items,
 		item(LabelSettings, a.Settings, true),
 		item(LabelReconnect, a.Reconnect, signedIn),
-		item(LabelSendTest, a.SendTest, signedIn),
+		item(LabelSendTest, a.SendTest, true), // works without a session too
 		fyne.NewMenuItemSeparator(),
 		item(LabelSignOut, a.SignOut, signedIn),
 		fyne.NewMenuItemSeparator(),

@@ -105,7 +105,7 @@ func TestMenuSignedOut(t *testing.T) {
 			want := []string{
 				got[0], "-",
 				"Open history", "Sign in…", "-",
-				"Pause notifications for 1 hour (off)", "Settings", "Reconnect now (off)", "Send test notification (off)", "-",
+				"Pause notifications for 1 hour (off)", "Settings", "Reconnect now (off)", "Send test notification", "-",
 				"Sign out (off)", "-",
 				"Quit",
 			}
