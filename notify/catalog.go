@@ -141,8 +141,11 @@ func (c *Catalog) Muted(event string) bool {
 // payload as the message. A namespaced name (`App\Events\UserCreated`) is
 // shortened first.
 func (c *Catalog) Render(event string, data json.RawMessage) Notification {
-	name := ShortName(event)
-	p := parsePayload(data)
+	return c.render(ShortName(event), parsePayload(data))
+}
+
+// render is Render for a short name and a decoded payload.
+func (c *Catalog) render(name string, p payload) Notification {
 	var n Notification
 	if b := lookupBuiltin(name); b != nil {
 		n = b.render(p)

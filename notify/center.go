@@ -108,7 +108,8 @@ func (c *Center) Handle(ctx context.Context, in Incoming) (Entry, error) {
 	}
 
 	name := ShortName(in.Event)
-	n := c.catalog.Render(name, in.Data)
+	p := parsePayload(in.Data)
+	n := c.catalog.render(name, p)
 	e := Entry{
 		Time:    in.Received,
 		Channel: in.Channel,
@@ -117,7 +118,7 @@ func (c *Center) Handle(ctx context.Context, in Incoming) (Entry, error) {
 		Title:   n.Title,
 		Message: n.Message,
 		Data:    storableJSON(in.Data),
-		Key:     EventKey(in.Channel, name, in.Data),
+		Key:     eventKey(in.Channel, name, p),
 	}
 	if e.Time.IsZero() {
 		e.Time = time.Now()
@@ -271,7 +272,10 @@ var eventIDPaths = [][]string{
 // event name and the payload's own event id (see eventIDPaths), or "" when
 // the payload has none.
 func EventKey(channel, event string, data json.RawMessage) string {
-	p := parsePayload(data)
+	return eventKey(channel, ShortName(event), parsePayload(data))
+}
+
+func eventKey(channel, name string, p payload) string {
 	for _, path := range eventIDPaths {
 		v, ok := p.find(path)
 		if !ok {
@@ -285,7 +289,7 @@ func EventKey(channel, event string, data json.RawMessage) string {
 			id = t.String()
 		}
 		if id != "" {
-			return channel + "/" + ShortName(event) + "/" + id
+			return channel + "/" + name + "/" + id
 		}
 	}
 	return ""

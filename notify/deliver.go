@@ -2,7 +2,6 @@ package notify
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -181,7 +180,3 @@ func (d *deliverer) close(grace time.Duration) {
 type nopNotifier struct{}
 
 func (nopNotifier) Notify(context.Context, Message) error { return nil }
-
-// ErrNoNotificationService reports that no way to show desktop notifications
-// worked.
-var ErrNoNotificationService = errors.New("no desktop notification service")

@@ -25,6 +25,7 @@ const maxDepth = 64
 // unknown payloads are stable and read in the sender's order.
 type object struct {
 	keys []string
+	norm []string // normKey of each key
 	vals map[string]any
 }
 
@@ -36,15 +37,26 @@ func (o *object) get(key string) (any, bool) {
 		return v, true
 	}
 	want := normKey(key)
-	for _, k := range o.keys {
-		if normKey(k) == want {
-			return o.vals[k], true
+	for i, n := range o.norm {
+		if n == want {
+			return o.vals[o.keys[i]], true
 		}
 	}
 	return nil, false
 }
 
+// normKey lower-cases k and drops "_" and "-".
 func normKey(k string) string {
+	plain := true
+	for i := 0; i < len(k); i++ {
+		if c := k[i]; c == '_' || c == '-' || c >= 'A' && c <= 'Z' || c >= 0x80 {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return k
+	}
 	return strings.Map(func(r rune) rune {
 		if r == '_' || r == '-' {
 			return -1
@@ -73,7 +85,7 @@ func parsePayload(raw json.RawMessage) payload {
 		return payload{}
 	}
 	if s, ok := v.(string); ok {
-		return payload{root: &object{keys: []string{"message"}, vals: map[string]any{"message": s}}}
+		return payload{root: &object{keys: []string{"message"}, norm: []string{"message"}, vals: map[string]any{"message": s}}}
 	}
 	return payload{root: v}
 }
@@ -105,6 +117,7 @@ func decodeValue(dec *json.Decoder, depth int) (any, error) {
 				}
 				if _, dup := o.vals[k]; !dup {
 					o.keys = append(o.keys, k)
+					o.norm = append(o.norm, normKey(k))
 				}
 				o.vals[k] = v
 			}

@@ -132,13 +132,33 @@ func (v verdict) String() string {
 // next one starts a flood. During a flood notifications are held, and at the
 // end of each window the held ones are shown as one summary (or as
 // themselves if only one was held). A window with nothing held ends the
-// flood.
+// flood. Held notifications are kept as counts per event and type, so a
+// storm of any size takes little memory.
 type policy struct {
 	recent   []time.Time // when notifications showed, within the window
-	held     []item
+	held     []heldGroup // in order of first arrival
 	flooding bool
-	seen     map[string]time.Time // content key → when first shown
+
+	seen      map[string]time.Time // de-duplication key → when shown
+	seenOrder []seenKey            // the keys of seen, oldest first
 }
+
+// heldGroup counts the held notifications of one event and type.
+type heldGroup struct {
+	event string
+	typ   Type
+	noun  [2]string
+	n     int
+	last  item // shown as itself when it is all that is held
+}
+
+type seenKey struct {
+	key string
+	at  time.Time
+}
+
+// maxSeen bounds the de-duplication memory.
+const maxSeen = 10000
 
 // admit decides about it at now. armTimer asks the caller to call flush
 // after prefs' flood window.
@@ -146,33 +166,18 @@ func (p *policy) admit(prefs Prefs, now time.Time, it item) (v verdict, armTimer
 	if prefs.IsMuted(it.event) {
 		return verdictMuted, false
 	}
-	if !allowedWhilePaused(prefs, now, it) {
+	if !allowedWhilePaused(prefs, now, it.typ) {
 		return verdictPaused, false
 	}
-	for k, t := range p.seen {
-		if now.Sub(t) >= DedupeWindow || now.Before(t) {
-			delete(p.seen, k)
-		}
-	}
-	// Keyed events are de-duplicated by the history already; remembering
-	// their key here too covers a history that failed to store them.
-	key := "id\x00" + it.key
-	if it.key == "" {
-		key = "content\x00" + it.event + "\x00" + it.title + "\x00" + it.body
-	}
-	if _, dup := p.seen[key]; dup {
+	if p.duplicate(now, it) {
 		return verdictDuplicate, false
 	}
-	if p.seen == nil {
-		p.seen = map[string]time.Time{}
-	}
-	p.seen[key] = now
 	limit := prefs.floodLimit()
 	if limit < 0 {
 		return verdictShow, false
 	}
 	if p.flooding {
-		p.held = append(p.held, it)
+		p.hold(it)
 		return verdictHeld, false
 	}
 	cutoff := now.Add(-prefs.floodWindow())
@@ -182,12 +187,55 @@ func (p *policy) admit(prefs Prefs, now time.Time, it item) (v verdict, armTimer
 		return verdictShow, false
 	}
 	p.flooding = true
-	p.held = append(p.held[:0], it)
+	p.held = p.held[:0]
+	p.hold(it)
 	return verdictHeld, true
 }
 
-func allowedWhilePaused(prefs Prefs, now time.Time, it item) bool {
-	return !prefs.Paused(now) || prefs.AllowErrorsWhilePaused && it.typ == TypeError
+// duplicate reports whether it was shown (or held) within DedupeWindow, and
+// remembers it otherwise. Keyed events are de-duplicated by the history
+// already; remembering their key here too covers a history that failed to
+// store them. Events without a key are remembered by their content.
+func (p *policy) duplicate(now time.Time, it item) bool {
+	for len(p.seenOrder) > 0 {
+		old := p.seenOrder[0]
+		if now.Sub(old.at) < DedupeWindow && len(p.seenOrder) < maxSeen {
+			break
+		}
+		if p.seen[old.key].Equal(old.at) {
+			delete(p.seen, old.key)
+		}
+		p.seenOrder = p.seenOrder[1:]
+	}
+	key := "id\x00" + it.key
+	if it.key == "" {
+		key = "content\x00" + it.event + "\x00" + it.title + "\x00" + it.body
+	}
+	if at, dup := p.seen[key]; dup && now.Sub(at) < DedupeWindow && !now.Before(at) {
+		return true
+	}
+	if p.seen == nil {
+		p.seen = map[string]time.Time{}
+	}
+	p.seen[key] = now
+	p.seenOrder = append(p.seenOrder, seenKey{key, now})
+	return false
+}
+
+// hold counts it for the flood summary.
+func (p *policy) hold(it item) {
+	for i := range p.held {
+		if g := &p.held[i]; g.event == it.event && g.typ == it.typ {
+			g.n++
+			g.last = it
+			return
+		}
+	}
+	p.held = append(p.held, heldGroup{event: it.event, typ: it.typ, noun: it.noun, n: 1, last: it})
+}
+
+func allowedWhilePaused(prefs Prefs, now time.Time, typ Type) bool {
+	return !prefs.Paused(now) || prefs.AllowErrorsWhilePaused && typ == TypeError
 }
 
 // flush ends a flood window at now. It returns what to show for the held
@@ -199,8 +247,8 @@ func (p *policy) flush(prefs Prefs, now time.Time) (out *item, rearm bool) {
 		return nil, false
 	}
 	arrived := len(p.held)
-	held := slices.DeleteFunc(p.held, func(it item) bool {
-		return prefs.IsMuted(it.event) || !allowedWhilePaused(prefs, now, it)
+	held := slices.DeleteFunc(p.held, func(g heldGroup) bool {
+		return prefs.IsMuted(g.event) || !allowedWhilePaused(prefs, now, g.typ)
 	})
 	p.held = nil
 	if arrived == 0 {
@@ -209,11 +257,11 @@ func (p *policy) flush(prefs Prefs, now time.Time) (out *item, rearm bool) {
 		p.recent = p.recent[:0]
 		return nil, false
 	}
-	if len(held) == 0 {
+	switch {
+	case len(held) == 0:
 		return nil, true
-	}
-	if len(held) == 1 {
-		it := held[0]
+	case len(held) == 1 && held[0].n == 1:
+		it := held[0].last
 		return &it, true
 	}
 	s := summaryOf(held)
@@ -228,26 +276,27 @@ func (p *policy) flushFinal(prefs Prefs, now time.Time) *item {
 }
 
 // summaryOf folds held notifications into one: "12 new events" with a body
-// that counts them by kind, "8 payments, 4 users". Its type is the most
-// severe of theirs (so an error makes the summary critical), and a click
-// opens the history at the top.
-func summaryOf(items []item) item {
+// that counts them by kind, "8 payments, 4 users" (most first, ties in order
+// of arrival). Its type is the most severe of theirs (so an error makes the
+// summary critical), and a click opens the history at the top.
+func summaryOf(groups []heldGroup) item {
 	type count struct {
 		noun  [2]string
 		n     int
 		first int
 	}
 	counts := map[string]*count{}
-	typ := TypeInfo
-	for i, it := range items {
-		c := counts[it.noun[0]]
+	typ, total := TypeInfo, 0
+	for i, g := range groups {
+		c := counts[g.noun[0]]
 		if c == nil {
-			c = &count{noun: it.noun, first: i}
-			counts[it.noun[0]] = c
+			c = &count{noun: g.noun, first: i}
+			counts[g.noun[0]] = c
 		}
-		c.n++
-		if severity(it.typ) > severity(typ) {
-			typ = it.typ
+		c.n += g.n
+		total += g.n
+		if severity(g.typ) > severity(typ) {
+			typ = g.typ
 		}
 	}
 	list := slices.Collect(maps.Values(counts))
@@ -259,9 +308,8 @@ func summaryOf(items []item) item {
 		parts[i] = plural(c.n, c.noun[0], c.noun[1])
 	}
 	return item{
-		event:   "",
 		typ:     typ,
-		title:   plural(len(items), "new event", "new events"),
+		title:   plural(total, "new event", "new events"),
 		body:    strings.Join(parts, ", "),
 		timeout: timeoutFor(typ),
 	}

@@ -117,7 +117,11 @@ func TestPolicySummaryText(t *testing.T) {
 		{[]item{tenant, failed, failed, hotspot}, "4 new events", "2 failed payments, 1 tenant registration, 1 hotspot user", TypeError},
 		{[]item{user(1), tenant}, "2 new events", "1 user, 1 tenant registration", TypeWarning},
 	} {
-		s := summaryOf(tc.items)
+		var p policy
+		for _, it := range tc.items {
+			p.hold(it)
+		}
+		s := summaryOf(p.held)
 		if s.title != tc.title || s.body != tc.body || s.typ != tc.typ {
 			t.Errorf("summary = %q %q %s, want %q %q %s", s.title, s.body, s.typ, tc.title, tc.body, tc.typ)
 		}
@@ -235,5 +239,25 @@ func TestPolicyPrefsDefaults(t *testing.T) {
 	c.Muted["B"] = true
 	if p.Muted["B"] {
 		t.Error("clone shares the Muted map")
+	}
+}
+
+func TestPolicyStormStaysSmall(t *testing.T) {
+	var p policy
+	prefs := Prefs{}
+	const n = 2*maxSeen + 1
+	for i := range n {
+		it := payment(i)
+		if i%2 == 1 {
+			it = user(i)
+		}
+		p.admit(prefs, t0.Add(time.Duration(i)*time.Microsecond), it)
+	}
+	if len(p.held) != 2 || len(p.seen) > maxSeen || len(p.seenOrder) > maxSeen {
+		t.Fatalf("held %d groups, seen %d keys, order %d", len(p.held), len(p.seen), len(p.seenOrder))
+	}
+	out, _ := p.flush(prefs, t0.Add(10*time.Second))
+	if out == nil || out.title != "19998 new events" || out.body != "9999 users, 9999 payments" {
+		t.Fatalf("storm summary: %+v", out)
 	}
 }
