@@ -96,9 +96,11 @@ func NewCenter(cfg CenterConfig) *Center {
 // Handle takes one event: it renders it, stores it in the history, and, if
 // the policy lets it through, queues a desktop notification. It returns the
 // stored entry (with its ID) so the app can update its views. An event whose
-// key the history already has (a replay) is neither stored again nor shown;
-// Handle then returns the entry without an ID and a nil error. When the
-// history fails, the notification is still shown and the error is returned.
+// key the history already has (a replay) is neither stored again nor shown,
+// and OnStored is not called; Handle then returns the entry as the history
+// reported it (the Store sets the ID of the entry already stored) and a nil
+// error. When the history fails, the notification is still shown and the
+// error is returned.
 func (c *Center) Handle(ctx context.Context, in Incoming) (Entry, error) {
 	c.mu.Lock()
 	closed := c.closed

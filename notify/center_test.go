@@ -49,7 +49,8 @@ func (s *fakeStore) Add(_ context.Context, e *Entry) (bool, error) {
 	if s.err != nil {
 		return false, s.err
 	}
-	if e.Key != "" && slices.ContainsFunc(s.entries, func(x Entry) bool { return x.Key == e.Key }) {
+	if i := slices.IndexFunc(s.entries, func(x Entry) bool { return e.Key != "" && x.Key == e.Key }); i >= 0 {
+		e.ID = s.entries[i].ID // as the real Store does
 		return false, nil
 	}
 	e.ID = int64(len(s.entries) + 1)
@@ -189,7 +190,7 @@ func TestCenterSameEventIDNotifiesOnce(t *testing.T) {
 		// later (past the content de-duplication window).
 		time.Sleep(time.Minute)
 		again, err := c.Handle(t.Context(), in(`App\Events\PaymentCompleted`, data))
-		if err != nil || again.ID != 0 {
+		if err != nil || again.ID != first.ID {
 			t.Fatalf("again: %+v, %v", again, err)
 		}
 		// Another event id with the same content is a new event.
@@ -506,4 +507,42 @@ func TestCenterKeepsBadPayloads(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestCenterWithTheRealStore runs the pipeline on the SQLite history: a
+// replayed event id is stored once and shown once, and every field arrives.
+func TestCenterWithTheRealStore(t *testing.T) {
+	store, err := OpenStore(t.TempDir()+"/history.db", StoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	n := &fakeNotifier{}
+	c := NewCenter(CenterConfig{Store: store, Notifier: n})
+	const data = `{"event_id":"a1","hotspot_user":{"username":"hs001","plan":"Daily - KES 80"}}`
+	first, err := c.Handle(t.Context(), in("HotspotUserCreated", data))
+	if err != nil || first.ID == 0 {
+		t.Fatalf("first: %+v, %v", first, err)
+	}
+	again, err := c.Handle(t.Context(), in("HotspotUserCreated", data))
+	if err != nil || again.ID != first.ID {
+		t.Fatalf("replay: %+v, %v", again, err)
+	}
+	if err := c.Close(); err != nil { // sends what is queued
+		t.Fatal(err)
+	}
+	if got := n.sent(); len(got) != 1 || got[0].EntryID != first.ID || got[0].Body != "Hotspot user hs001 has been created (Daily - KES 80)." {
+		t.Fatalf("notified %+v", got)
+	}
+	stored, err := store.Get(t.Context(), first.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.Key != "tenant.1/HotspotUserCreated/a1" || stored.Event != "HotspotUserCreated" || stored.Type != TypeSuccess ||
+		stored.Title != "Hotspot User Created" || !json.Valid(stored.Data) {
+		t.Fatalf("stored %+v", stored)
+	}
+	if count, _ := store.Count(t.Context(), Query{}); count != 1 {
+		t.Fatalf("%d entries, want 1", count)
+	}
 }
