@@ -221,6 +221,7 @@ type guiDeps struct {
 	tray      trayHost // nil where the driver has no tray
 	autostart autostarter
 	check     connectionChecker
+	history   HistoryViewOptions // Logger is filled in
 	hidden    bool
 	appName   string
 	iconPath  string
@@ -293,7 +294,11 @@ func newGUI(d guiDeps) *gui {
 	g.status = tray.Status{Conn: tray.SignedOut, PausedUntil: cfg.Notifications.PausedUntil}
 
 	g.historyWin = &trackedWindow{Window: d.app.NewWindow(d.appName + " — History")}
-	g.history = NewHistoryView(d.app, g.historyWin, d.store, HistoryViewOptions{Logger: d.log})
+	hopts := d.history
+	if hopts.Logger == nil {
+		hopts.Logger = d.log
+	}
+	g.history = NewHistoryView(d.app, g.historyWin, d.store, hopts)
 	g.history.OnUnreadChanged = g.onUnread
 	g.unread = g.history.Unread()
 	g.historyWin.SetContent(g.history.Content())

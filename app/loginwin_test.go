@@ -41,14 +41,22 @@ func (f *fakeLogin) login(ctx context.Context, req LoginRequest) (User, error) {
 // main thread. (The test driver's fyne.Do would run it on the worker, racing
 // with the test.)
 type uiQueue struct {
-	mu  sync.Mutex
-	fns []func()
+	mu    sync.Mutex
+	fns   []func()
+	ready chan struct{} // signalled when work is queued; may be nil
 }
 
 func (q *uiQueue) do(f func()) {
 	q.mu.Lock()
 	q.fns = append(q.fns, f)
+	ready := q.ready
 	q.mu.Unlock()
+	if ready != nil {
+		select {
+		case ready <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // flush runs the queued UI work, including work queued while running.
