@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // frame is one decoded Pusher message.
@@ -62,15 +64,118 @@ func normaliseData(raw json.RawMessage) json.RawMessage {
 	if raw[0] != '"' {
 		return raw
 	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
+	s, ok := unquote(raw)
+	if !ok {
 		return raw
 	}
-	inner := bytes.TrimSpace([]byte(s))
+	inner := bytes.TrimSpace(s)
 	if len(inner) == 0 || !json.Valid(inner) {
 		return raw
 	}
 	return inner
+}
+
+// unquote decodes a JSON string literal that encoding/json has already
+// validated (so it needs no second validation pass). Without escapes it
+// returns a sub-slice of q; otherwise a new slice. Invalid or unpaired
+// surrogates become U+FFFD, as in encoding/json. ok is false for input that
+// is not a string literal.
+func unquote(q []byte) (out []byte, ok bool) {
+	if len(q) < 2 || q[0] != '"' || q[len(q)-1] != '"' {
+		return nil, false
+	}
+	if !utf8.Valid(q) {
+		// encoding/json replaces invalid UTF-8 with U+FFFD; let it.
+		var s string
+		if json.Unmarshal(q, &s) != nil {
+			return nil, false
+		}
+		return []byte(s), true
+	}
+	q = q[1 : len(q)-1]
+	i := bytes.IndexByte(q, '\\')
+	if i < 0 {
+		return q, true
+	}
+	b := make([]byte, i, len(q))
+	copy(b, q[:i])
+	for i < len(q) {
+		c := q[i]
+		if c != '\\' {
+			b = append(b, c)
+			i++
+			continue
+		}
+		if i+1 >= len(q) {
+			return nil, false
+		}
+		switch q[i+1] {
+		case '"', '\\', '/':
+			b = append(b, q[i+1])
+		case 'b':
+			b = append(b, '\b')
+		case 'f':
+			b = append(b, '\f')
+		case 'n':
+			b = append(b, '\n')
+		case 'r':
+			b = append(b, '\r')
+		case 't':
+			b = append(b, '\t')
+		case 'u':
+			r, n := unquoteRune(q[i:])
+			if n == 0 {
+				return nil, false
+			}
+			b = utf8.AppendRune(b, r)
+			i += n
+			continue
+		default:
+			return nil, false
+		}
+		i += 2
+	}
+	return b, true
+}
+
+// unquoteRune decodes \uXXXX (and a following low surrogate) at the start
+// of s, returning the rune and the bytes consumed (0 if malformed).
+func unquoteRune(s []byte) (rune, int) {
+	r := hex4(s)
+	if r < 0 {
+		return 0, 0
+	}
+	if !utf16.IsSurrogate(r) {
+		return r, 6
+	}
+	if r2 := hex4(s[6:]); r2 >= 0 {
+		if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
+			return d, 12
+		}
+	}
+	return utf8.RuneError, 6
+}
+
+// hex4 parses `\uXXXX` at the start of s; -1 if absent or malformed.
+func hex4(s []byte) rune {
+	if len(s) < 6 || s[0] != '\\' || s[1] != 'u' {
+		return -1
+	}
+	var r rune
+	for _, c := range s[2:6] {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c = c - 'a' + 10
+		case 'A' <= c && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return -1
+		}
+		r = r*16 + rune(c)
+	}
+	return r
 }
 
 // dataField unmarshals a normalised data payload into v.

@@ -1,6 +1,7 @@
 package realtime
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -181,5 +182,75 @@ func FuzzDecodeFrame(f *testing.F) {
 		_, _, _ = parseEstablished(fr)
 		_ = parsePusherError(fr)
 		_ = parseSubscriptionError(fr)
+	})
+}
+
+// referenceNormalise is normaliseData written with encoding/json only.
+func referenceNormalise(raw json.RawMessage) json.RawMessage {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nullJSON
+	}
+	var s string
+	if raw[0] != '"' || json.Unmarshal(raw, &s) != nil {
+		return raw
+	}
+	inner := []byte(strings.TrimSpace(s))
+	if len(inner) == 0 || !json.Valid(inner) {
+		return raw
+	}
+	return inner
+}
+
+func TestUnquoteMatchesEncodingJSON(t *testing.T) {
+	for _, q := range []string{
+		`""`, `"abc"`, `"a\"b"`, `"\\\/\b\f\n\r\t"`, `"caf\u00e9"`, `"\ud83d\ude00"`,
+		`"\ud83d"`, `"\ud83dx"`, `"\ude00\u0041"`, `"\ud83d\u0041"`, "\"\xff\xfe\"", `"é"`,
+	} {
+		checkUnquote(t, []byte(q))
+	}
+}
+
+func checkUnquote(t *testing.T, q []byte) {
+	t.Helper()
+	var want string
+	if len(q) < 2 || q[0] != '"' || q[len(q)-1] != '"' || json.Unmarshal(q, &want) != nil {
+		return // unquote only ever gets a bare, validated JSON string literal
+	}
+	got, ok := unquote(q)
+	if !ok || string(got) != want {
+		t.Fatalf("unquote(%q) = %q, %v; encoding/json says %q", q, got, ok, want)
+	}
+}
+
+// FuzzUnquote compares the hand-written unquoting (and the whole data
+// normalisation) with encoding/json.
+func FuzzUnquote(f *testing.F) {
+	for _, s := range []string{`"a\"b"`, `"\ud83d\ude00"`, `"{\"x\":\"\\u00e9\"}"`, `" [1] "`, "\"\xff\""} {
+		f.Add([]byte(s))
+	}
+	for _, b := range seedFrames(f) {
+		var w wireFrame
+		if json.Unmarshal(b, &w) == nil && len(w.Data) > 0 {
+			f.Add([]byte(w.Data))
+		}
+	}
+	f.Fuzz(func(t *testing.T, q []byte) {
+		if !json.Valid(q) {
+			return
+		}
+		checkUnquote(t, bytes.TrimSpace(q))
+		// Through the real path: q as the data field of a frame.
+		msg := append(append([]byte(`{"event":"e","data":`), q...), '}')
+		var w wireFrame
+		if err := json.Unmarshal(msg, &w); err != nil {
+			t.Fatalf("reference decode of %q: %v", msg, err)
+		}
+		fr, err := decodeFrame(msg)
+		if err != nil {
+			t.Fatalf("decodeFrame(%q): %v", msg, err)
+		}
+		if want := referenceNormalise(w.Data); string(fr.Data) != string(want) {
+			t.Fatalf("data of %q = %q, reference %q", msg, fr.Data, want)
+		}
 	})
 }
