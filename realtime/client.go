@@ -209,6 +209,9 @@ func (c *Client) Subscriptions() map[string]SubscriptionStatus {
 // returned stop function is idempotent; once it returns, fn is not called
 // again (a call already running may finish).
 func (c *Client) Listen(channel, event string, fn func(Event)) (stop func()) {
+	if fn == nil {
+		return func() {}
+	}
 	l := &listener{channel: channel, event: event, m: newMatcher(c.s.Namespace, event), fn: fn}
 	c.listenMu.Lock()
 	var next []*listener

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -385,11 +386,9 @@ func excerpt(b []byte) string {
 	return string(b)
 }
 
-// redactURL drops the query string (it holds nothing secret, but keeps logs
-// short).
+// redactURL drops the query string (it holds nothing secret, but keeps
+// errors short).
 func redactURL(u string) string {
-	if i := bytes.IndexByte([]byte(u), '?'); i >= 0 {
-		return u[:i]
-	}
-	return u
+	base, _, _ := strings.Cut(u, "?")
+	return base
 }

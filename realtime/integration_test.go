@@ -400,3 +400,23 @@ func TestIntegrationBlackholedServerDetected(t *testing.T) {
 	st.trigger(t, "tenant.1", "SystemNotification", map[string]any{"m": "back"})
 	r.expectEvent(t, "tenant.1", "SystemNotification", 10*time.Second)
 }
+
+func TestIntegrationWrongAppKeyFails(t *testing.T) {
+	t.Parallel()
+	st := startStack(t)
+	r := newRecorder()
+	cfg := Config{Key: "no-such-key", Host: st.soketi.Host, Port: st.soketi.Port, Logger: debugLogger()}
+	r.hook(&cfg)
+	c, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Connect()
+	sc := r.waitState(t, StateFailed, 10*time.Second)
+	var ce *CloseError
+	if !errors.As(sc.Err, &ce) || ce.Code != 4001 {
+		t.Fatalf("failed with %v", sc.Err)
+	}
+	t.Logf("refused: %v", sc.Err)
+}
