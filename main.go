@@ -345,7 +345,9 @@ func (c *command) exec(logLevel string, fn func(context.Context, *app.CLI) error
 		fmt.Fprintln(c.stderr, "echotray:", err)
 		return app.ExitError
 	}
-	logs, err := setupLogging(cfg, logLevel, c.stderr, slog.LevelWarn)
+	// Commands say what happens in words on stderr; log records go there
+	// only for errors, unless --log-level asks for more.
+	logs, err := setupLogging(cfg, logLevel, c.stderr, slog.LevelError)
 	if err != nil {
 		fmt.Fprintln(c.stderr, "echotray:", err)
 		return app.ExitCode(err)
@@ -380,7 +382,9 @@ func (c *command) exec(logLevel string, fn func(context.Context, *app.CLI) error
 	err = fn(ctx, cli)
 	if err != nil {
 		logs.Logger.Debug("command failed", "err", err)
-		fmt.Fprintln(cli.Stderr, "echotray:", err)
+		if !app.Reported(err) {
+			fmt.Fprintln(cli.Stderr, "echotray:", err)
+		}
 	}
 	return app.ExitCode(err)
 }

@@ -38,6 +38,20 @@ type authError struct {
 func (e *authError) Error() string { return e.msg }
 func (e *authError) Unwrap() error { return e.err }
 
+// reportedError is an error the command has already explained on its
+// output; it still sets the exit code.
+type reportedError struct{ err error }
+
+func (e *reportedError) Error() string { return e.err.Error() }
+func (e *reportedError) Unwrap() error { return e.err }
+
+// Reported reports whether the command already told the user about err,
+// so main must not print it again.
+func Reported(err error) bool {
+	var r *reportedError
+	return errors.As(err, &r)
+}
+
 // ExitCode maps an error of a command to the process exit code.
 func ExitCode(err error) int {
 	var (
@@ -266,7 +280,10 @@ func (c *CLI) Status(ctx context.Context) error {
 		result = err
 	}
 	c.printSettings()
-	return result
+	if result != nil {
+		return &reportedError{result}
+	}
+	return nil
 }
 
 // printSettings prints the effective settings and where things are kept.

@@ -170,6 +170,9 @@ func TestCLIStatus(t *testing.T) {
 	if ExitCode(err) != ExitAuth || !strings.HasPrefix(out.String(), "Nobody is signed in. Sign in with: echotray login") {
 		t.Fatalf("exit %d %v:\n%s", ExitCode(err), err, out.String())
 	}
+	if !Reported(err) {
+		t.Error("status printed the problem itself; main must not repeat it")
+	}
 	r.login(t, tenantUser())
 	out.Reset()
 	if err := r.cli("", &out, io.Discard).Status(context.Background()); err != nil {
@@ -439,7 +442,8 @@ func TestExitCodes(t *testing.T) {
 		&APIError{Kind: KindUnauthorized}: ExitAuth,
 		&APIError{Kind: KindValidation}:   ExitAuth,
 		&APIError{Kind: KindServer}:       ExitError,
-		&KeyringError{Unavailable: true, Err: errors.New("x")}: ExitKeyring,
+		&KeyringError{Unavailable: true, Err: errors.New("x")}:                 ExitKeyring,
+		&reportedError{&KeyringError{Unavailable: true, Err: errors.New("x")}}: ExitKeyring,
 	}
 	for err, want := range tests {
 		if got := ExitCode(err); got != want {

@@ -61,6 +61,7 @@ func (c *CLI) Watch(ctx context.Context, o WatchOptions) error {
 		notifier = discardNotifier{}
 	}
 	out := &eventPrinter{w: c.Stdout, json: o.JSON}
+	states := &stateReporter{c: c, cfg: cfg}
 	expired := make(chan struct{}, 1)
 	failed := make(chan error, 1)
 	svc := NewService(ServiceOptions{
@@ -71,7 +72,7 @@ func (c *CLI) Watch(ctx context.Context, o WatchOptions) error {
 		Hooks: Hooks{
 			OnEntry: out.print,
 			OnState: func(sc realtime.StateChange) {
-				c.reportState(cfg, sc)
+				states.report(sc)
 				if sc.Current == realtime.StateFailed && !errors.Is(sc.Err, realtime.ErrUnauthorized) {
 					select {
 					case failed <- sc.Err:
@@ -95,11 +96,11 @@ func (c *CLI) Watch(ctx context.Context, o WatchOptions) error {
 			},
 		},
 	})
+	c.note("Watching as %s: %s. Press Ctrl-C to stop.", u, strings.Join(u.Channels(), ", "))
 	if err := svc.Start(u); err != nil {
 		return err
 	}
 	defer svc.Stop()
-	c.note("Watching as %s: %s. Press Ctrl-C to stop.", u, strings.Join(u.Channels(), ", "))
 	select {
 	case <-ctx.Done():
 		c.note("Stopped.")
@@ -142,30 +143,41 @@ func transient(e *APIError) bool {
 	return false
 }
 
-// reportState tells the user about the connection on stderr.
-func (c *CLI) reportState(cfg Config, sc realtime.StateChange) {
+// stateReporter tells the user about the connection on stderr. It is
+// called from the realtime dispatcher only, one change at a time.
+type stateReporter struct {
+	c         *CLI
+	cfg       Config
+	connected bool // the last report was "connected"
+}
+
+func (r *stateReporter) report(sc realtime.StateChange) {
+	wasConnected := r.connected
+	r.connected = sc.Current == realtime.StateConnected
 	switch sc.Current {
 	case realtime.StateConnecting:
 		if sc.Previous == realtime.StateInitialized {
-			c.note("Connecting to %s…", wsURL(cfg.Pusher))
+			r.c.note("Connecting to %s…", wsURL(r.cfg.Pusher))
+		} else if wasConnected {
+			r.c.note("Connection lost; reconnecting…")
 		}
 	case realtime.StateConnected:
-		c.note("Connected to %s.", wsURL(cfg.Pusher))
+		r.c.note("Connected to %s.", wsURL(r.cfg.Pusher))
 	case realtime.StateUnavailable:
-		msg := "Connection lost"
-		if sc.Previous != realtime.StateConnected {
-			msg = "Cannot connect"
+		msg := "Cannot connect"
+		if wasConnected {
+			msg = "Connection lost"
 		}
 		if sc.Err != nil {
 			msg += ": " + sc.Err.Error()
 		}
 		if !sc.NextAttempt.IsZero() {
-			msg += fmt.Sprintf("; retrying in %s", time.Until(sc.NextAttempt).Round(time.Second))
+			msg += fmt.Sprintf("; retrying in %s", max(0, time.Until(sc.NextAttempt)).Round(time.Second))
 		}
-		c.note("%s", msg)
+		r.c.note("%s", msg)
 	case realtime.StateFailed:
 		if errors.Is(sc.Err, realtime.ErrUnauthorized) {
-			c.note("The server no longer accepts this session.")
+			r.c.note("The server no longer accepts this session.")
 		}
 	}
 }
