@@ -309,7 +309,7 @@ func (c *command) history(args []string) int {
 		return c.usage(fs, "--limit must not be negative")
 	}
 	return c.exec(*level, func(ctx context.Context, cli *app.CLI) error {
-		store, err := app.OpenHistory(cli.Config.Effective(), cli.Logger)
+		store, err := cli.OpenHistory()
 		if err != nil {
 			return err
 		}

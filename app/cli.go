@@ -123,6 +123,19 @@ func (c *CLI) printf(format string, args ...any) { fmt.Fprintf(c.Stdout, format,
 // note writes a message for people to Stderr.
 func (c *CLI) note(format string, args ...any) { fmt.Fprintf(c.Stderr, format+"\n", args...) }
 
+// OpenHistory opens the history store for a command and tells the user if
+// a damaged history file had to be moved aside.
+func (c *CLI) OpenHistory() (*notify.Store, error) {
+	st, err := OpenHistory(c.Config.Effective(), c.logger())
+	if err != nil {
+		return nil, err
+	}
+	if moved := st.Recovered(); moved != "" {
+		c.note("The history file was damaged; it was moved to %s and a new history was started.", moved)
+	}
+	return st, nil
+}
+
 // PusherFlags are the WebSocket settings `login` may be given. Zero values
 // mean "not given".
 type PusherFlags struct {

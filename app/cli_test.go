@@ -451,3 +451,23 @@ func TestExitCodes(t *testing.T) {
 		}
 	}
 }
+
+func TestCLIOpenHistoryReportsRecovery(t *testing.T) {
+	r := newCLIRig(t)
+	path := filepath.Join(r.env.dir, "data", "history.db")
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte("this is not a database, just damage"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var errOut strings.Builder
+	st, err := r.cli("", io.Discard, &errOut).OpenHistory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if !strings.Contains(errOut.String(), "The history file was damaged; it was moved to "+path) {
+		t.Errorf("stderr %q", errOut.String())
+	}
+}

@@ -50,7 +50,7 @@ func (c *CLI) Watch(ctx context.Context, o WatchOptions) error {
 		return sessionError(err)
 	}
 	cfg := c.Config.Effective()
-	store, err := OpenHistory(cfg, c.logger())
+	store, err := c.OpenHistory()
 	if err != nil {
 		return err
 	}

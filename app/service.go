@@ -145,6 +145,9 @@ func OpenHistory(cfg Config, logger *slog.Logger) (*notify.Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open the history %s: %w", path, err)
 	}
+	if moved := st.Recovered(); moved != "" && logger != nil {
+		logger.Warn("the history file was damaged and moved aside; a new one was started", "moved_to", moved)
+	}
 	return st, nil
 }
 
