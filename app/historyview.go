@@ -1006,13 +1006,13 @@ func singleLine(s string) string {
 }
 
 // historyRowLayout places a row's objects: unread dot, type icon, title
-// (40% of the text width), message (the rest), channel and time.
+// (45% of the text width), message (the rest), channel and time.
 type historyRowLayout struct{}
 
 const (
 	rowDotSize     = 8
 	rowIconSize    = 20
-	rowChannelW    = 120
+	rowChannelW    = 104
 	rowTimeW       = 96
 	rowNarrowWidth = 520 // below this the channel column is dropped
 )
@@ -1049,7 +1049,7 @@ func (historyRowLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 		objs[rowChannel].Hide()
 	}
 	text := max(0, right-x)
-	titleW := text * 2 / 5
+	titleW := text * 9 / 20
 	objs[rowTitle].Resize(fyne.NewSize(titleW, h))
 	objs[rowTitle].Move(fyne.NewPos(x, 0))
 	objs[rowMessage].Resize(fyne.NewSize(text-titleW, h))
