@@ -134,7 +134,7 @@ func (s *Session) Login(ctx context.Context, req LoginRequest) (User, error) {
 	defer s.red.Remove(token)
 
 	// End any previous session before the new one replaces it.
-	s.endPrevious(ctx, eff)
+	s.endPrevious(ctx, eff, req.SessionOnly)
 
 	store := s.keyring
 	if req.SessionOnly {
@@ -162,14 +162,19 @@ func (s *Session) Login(ctx context.Context, req LoginRequest) (User, error) {
 }
 
 // endPrevious signs out the session held before a new sign-in: the token in
-// memory, or one stored in the keyring for the configured account.
-func (s *Session) endPrevious(ctx context.Context, eff Config) {
+// memory, or one stored in the keyring for the configured account. A
+// session-only sign-in leaves the keyring alone (it is unavailable, and a
+// hanging keyring would delay the sign-in by its timeout).
+func (s *Session) endPrevious(ctx context.Context, eff Config, sessionOnlyLogin bool) {
 	s.mu.Lock()
 	token, api, account, sessionOnly := s.token, s.api, s.account, s.sessionOnly
 	s.holdLocked("")
 	s.user, s.api, s.account, s.sessionOnly = User{}, nil, "", false
 	s.mu.Unlock()
 	if token == "" {
+		if sessionOnlyLogin {
+			return
+		}
 		// A token stored by an earlier run, e.g. `echotray login` twice.
 		account = eff.Account()
 		t, err := s.keyring.Get(account)

@@ -221,3 +221,34 @@ func TestSessionLoginValidation(t *testing.T) {
 		}
 	}
 }
+
+// countingKeyring fails every call as a keyring without Secret Service
+// does, and counts the calls.
+type countingKeyring struct{ calls int }
+
+func (c *countingKeyring) Get(string, string) (string, error) {
+	c.calls++
+	return "", errors.New("org.freedesktop.secrets not provided")
+}
+func (c *countingKeyring) Set(string, string, string) error {
+	c.calls++
+	return errors.New("no keyring")
+}
+func (c *countingKeyring) Delete(string, string) error { c.calls++; return errors.New("no keyring") }
+
+func TestSessionOnlyLoginLeavesKeyringAlone(t *testing.T) {
+	b := newFakeBackend(t, tenantUser())
+	env := newTestEnv(t, "", nil)
+	ck := &countingKeyring{}
+	env.secrets.backend = ck // a hanging keyring would cost its timeout per call
+	s := env.session()
+	if _, err := s.Login(context.Background(), LoginRequest{Server: b.URL(), Email: "tina@example.com", Password: "secret-pw", SessionOnly: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Logout(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if ck.calls != 0 {
+		t.Errorf("a session-only sign-in and sign-out made %d keyring calls", ck.calls)
+	}
+}
