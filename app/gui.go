@@ -267,6 +267,9 @@ type gui struct {
 	banners     map[string]string
 	keyringDown bool // the keyring is known to be unusable
 	quitting    bool
+	// showOnRestore: show the history window once the session is restored
+	// (a normal start, not hidden).
+	showOnRestore bool
 }
 
 // newGUI builds the windows (all hidden) and the tray model; attach and
@@ -302,7 +305,8 @@ func newGUI(d guiDeps) *gui {
 	g.history.OnUnreadChanged = g.onUnread
 	g.unread = g.history.Unread()
 	g.historyWin.SetContent(g.history.Content())
-	g.historyWin.Resize(fyne.NewSize(960, 620))
+	g.historyWin.Resize(fyne.NewSize(1100, 680))
+	g.historyWin.CenterOnScreen()
 	g.historyWin.SetCloseIntercept(g.onHistoryClose)
 
 	g.login = newLoginWindow(d.app, d.session.Login, g.onSignedIn)
@@ -375,8 +379,13 @@ func (g *gui) start(trayPresent bool) {
 		g.historyWin.SetCloseIntercept(g.onHistoryClose)
 	}
 	g.updateTrayBanner()
-	if !g.deps.hidden || !g.trayPresent {
-		g.showHistory()
+	switch {
+	case !g.trayPresent:
+		g.showHistory() // the only way in; start hidden cannot apply
+	case !g.deps.hidden:
+		// Shown once the session is restored; if a sign-in is needed, the
+		// sign-in window comes alone.
+		g.showOnRestore = true
 	}
 	g.goBG(g.restore)
 	if g.deps.tick > 0 {
@@ -417,7 +426,10 @@ func (g *gui) restore() {
 		}
 		switch {
 		case err == nil:
-			g.do(func() { g.startService(u) })
+			g.do(func() {
+				g.startService(u)
+				g.showHistoryOnRestore()
+			})
 			return
 		case errors.Is(err, ErrNotSignedIn):
 			g.do(func() { g.showSignIn("") })
@@ -445,6 +457,7 @@ func (g *gui) restore() {
 			g.status.Conn, g.status.NextAttempt = tray.Offline, next
 			g.setBanner("connection", "Cannot reach the server: "+sentence(err.Error())+" EchoTray keeps trying.")
 			g.refreshTray()
+			g.showHistoryOnRestore()
 		})
 		timer := time.NewTimer(wait)
 		select {
@@ -456,6 +469,15 @@ func (g *gui) restore() {
 			return
 		}
 		wait = min(2*wait, restoreRetryMax)
+	}
+}
+
+// showHistoryOnRestore shows the history window the first time the session
+// is restored (or cannot be yet) on a normal start.
+func (g *gui) showHistoryOnRestore() {
+	if g.showOnRestore {
+		g.showOnRestore = false
+		g.showHistory()
 	}
 }
 

@@ -248,6 +248,23 @@ func TestGUIStartSignedOut(t *testing.T) {
 	}
 }
 
+func TestGUIStartSignedOutShowsOnlySignIn(t *testing.T) {
+	f := newTestGUI(t, &fakeSession{restores: []error{ErrNotSignedIn}}, true, false)
+	f.settle()
+	if !f.shown(f.g.login.win) || f.shown(f.g.historyWin) {
+		t.Errorf("signed out, normal start: sign-in shown %v, history shown %v; want only the sign-in window",
+			f.shown(f.g.login.win), f.shown(f.g.historyWin))
+	}
+	// After signing in, the history window opens.
+	fill(&testLogin{loginWindow: f.g.login}, "https://billing.example.com", "alice@example.com", "pw")
+	test.Tap(f.g.login.submit)
+	f.g.login.pending.Wait()
+	f.settle()
+	if f.shown(f.g.login.win) || !f.shown(f.g.historyWin) {
+		t.Error("after signing in: want the history window instead of the sign-in window")
+	}
+}
+
 func TestGUIRestoreConnects(t *testing.T) {
 	f := newTestGUI(t, &fakeSession{}, true, false)
 	f.settle()

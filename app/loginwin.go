@@ -108,8 +108,8 @@ func newLoginWindow(a fyne.App, login loginFunc, onSignedIn func(User)) *loginWi
 	buttons := container.NewHBox(layout.NewSpacer(), l.activity, l.submit)
 	l.content = container.NewVBox(header, l.notice, form, l.message, l.keyringBox, buttons)
 	l.win.SetContent(container.NewPadded(l.content))
-	l.win.Resize(fyne.NewSize(460, 0))
-	l.win.SetFixedSize(false)
+	l.win.Resize(fyne.NewSize(460, 280)) // grows to fit when the keyring note shows
+	l.win.CenterOnScreen()
 	l.win.SetCloseIntercept(l.hide)
 	return l
 }

@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"echotray/notify"
@@ -73,6 +74,8 @@ type settingsWindow struct {
 	testButton                                                  *widget.Button
 	testActivity                                                *widget.Activity
 	apiResult, wsResult                                         *widget.Label
+	apiIcon, wsIcon                                             *widget.Icon
+	apiRow, wsRow                                               *fyne.Container
 
 	mutes       []*widget.Check // in deps.events order
 	dnd         *widget.RadioGroup
@@ -115,6 +118,7 @@ func newSettingsWindow(a fyne.App, deps settingsDeps) *settingsWindow {
 	footer := container.NewVBox(s.message, container.NewHBox(layout.NewSpacer(), cancel, s.save))
 	s.win.SetContent(container.NewBorder(nil, container.NewPadded(footer), nil, nil, s.tabs))
 	s.win.Resize(fyne.NewSize(640, 700))
+	s.win.CenterOnScreen()
 	s.win.SetCloseIntercept(s.hide)
 	return s
 }
@@ -151,11 +155,14 @@ func (s *settingsWindow) connectionTab() fyne.CanvasObject {
 	s.testActivity.Hide()
 	s.apiResult = &widget.Label{Wrapping: fyne.TextWrapWord}
 	s.wsResult = &widget.Label{Wrapping: fyne.TextWrapWord}
-	s.apiResult.Hide()
-	s.wsResult.Hide()
+	s.apiIcon, s.wsIcon = widget.NewIcon(nil), widget.NewIcon(nil)
+	s.apiRow = container.NewBorder(nil, nil, s.apiIcon, nil, s.apiResult)
+	s.wsRow = container.NewBorder(nil, nil, s.wsIcon, nil, s.wsResult)
+	s.apiRow.Hide()
+	s.wsRow.Hide()
 	test := container.NewVBox(
 		container.NewHBox(s.testButton, s.testActivity),
-		s.apiResult, s.wsResult,
+		s.apiRow, s.wsRow,
 	)
 	return container.NewVScroll(container.NewVBox(
 		s.envNote,
@@ -233,8 +240,8 @@ func (s *settingsWindow) load() {
 	} else {
 		s.envNote.Hide()
 	}
-	s.apiResult.Hide()
-	s.wsResult.Hide()
+	s.apiRow.Hide()
+	s.wsRow.Hide()
 
 	muted := c.Prefs().Muted
 	for i, name := range s.deps.events {
@@ -389,16 +396,16 @@ func (s *settingsWindow) onTest() {
 		err = c.Validate()
 	}
 	if err != nil {
-		s.setResult(s.apiResult, checkResult{Text: sentence(strings.ReplaceAll(err.Error(), "\n", "; "))})
-		s.wsResult.Hide()
+		s.setResult(s.apiRow, checkResult{Text: sentence(strings.ReplaceAll(err.Error(), "\n", "; "))})
+		s.wsRow.Hide()
 		return
 	}
 	s.testing = true
 	s.testButton.Disable()
 	s.testActivity.Show()
 	s.testActivity.Start()
-	s.setResult(s.apiResult, checkResult{OK: true, Text: "Checking the API at " + c.Endpoint(c.Paths.User) + "…"})
-	s.setResult(s.wsResult, checkResult{OK: true, Text: "Checking the WebSocket server…"})
+	s.setPending(s.apiRow, "Checking the API at "+c.Endpoint(c.Paths.User)+"…")
+	s.setPending(s.wsRow, "Checking the WebSocket server at "+wsAddress(c)+"…")
 	s.pending.Add(1)
 	go func() {
 		defer s.pending.Done()
@@ -410,20 +417,41 @@ func (s *settingsWindow) onTest() {
 			s.testButton.Enable()
 			s.testActivity.Stop()
 			s.testActivity.Hide()
-			s.setResult(s.apiResult, api)
-			s.setResult(s.wsResult, ws)
+			s.setResult(s.apiRow, api)
+			s.setResult(s.wsRow, ws)
 		})
 	}()
 }
 
-func (s *settingsWindow) setResult(l *widget.Label, r checkResult) {
+// setResult shows a check result in a result row: a tick or an error sign
+// and the text.
+func (s *settingsWindow) setResult(row *fyne.Container, r checkResult) {
+	icon, label := s.rowParts(row)
 	if r.OK {
-		l.Importance = widget.SuccessImportance
+		icon.SetResource(theme.NewSuccessThemedResource(theme.ConfirmIcon()))
+		label.Importance = widget.SuccessImportance
 	} else {
-		l.Importance = widget.DangerImportance
+		icon.SetResource(theme.NewErrorThemedResource(theme.ErrorIcon()))
+		label.Importance = widget.DangerImportance
 	}
-	l.SetText(r.Text)
-	l.Show()
+	label.SetText(r.Text)
+	row.Show()
+}
+
+// setPending shows a check in progress in a result row.
+func (s *settingsWindow) setPending(row *fyne.Container, text string) {
+	icon, label := s.rowParts(row)
+	icon.SetResource(theme.NewDisabledResource(theme.MoreHorizontalIcon()))
+	label.Importance = widget.MediumImportance
+	label.SetText(text)
+	row.Show()
+}
+
+func (s *settingsWindow) rowParts(row *fyne.Container) (*widget.Icon, *widget.Label) {
+	if row == s.apiRow {
+		return s.apiIcon, s.apiResult
+	}
+	return s.wsIcon, s.wsResult
 }
 
 func (s *settingsWindow) showMessage(text string, problem bool) {
