@@ -96,8 +96,9 @@ func newLoginWindow(a fyne.App, login loginFunc, onSignedIn func(User)) *loginWi
 	icon.SetMinSize(fyne.NewSquareSize(48))
 	heading := widget.NewLabelWithStyle("Sign in", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	heading.SizeName = theme.SizeNameSubHeadingText
-	sub := widget.NewLabel("Use your billing platform account to receive its notifications.")
-	sub.Wrapping = fyne.TextWrapWord
+	// No wrapping: a wrapped label would make the window's first minimum
+	// size tall and leave a gap under the form.
+	sub := widget.NewLabel("Use your billing platform account.")
 	header := container.NewBorder(nil, nil, container.NewVBox(icon), nil, container.NewVBox(heading, sub))
 
 	form := widget.NewForm(
