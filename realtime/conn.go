@@ -318,9 +318,11 @@ func (cc *conn) readLoop(ws *websocket.Conn) (int, error) {
 		select {
 		case cc.c.events <- connEvent{kind: evFrame, gen: cc.gen, frame: f, received: time.Now()}:
 		case <-cc.ctx.Done():
-			return 0, context.Canceled
+			// Closed by the supervisor (the report will be stale) or by a
+			// failed or stalled writer (its error is the cause).
+			return cc.readError(net.ErrClosed)
 		case <-cc.c.quit:
-			return 0, context.Canceled
+			return cc.readError(net.ErrClosed)
 		}
 	}
 }

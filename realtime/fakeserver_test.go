@@ -60,6 +60,7 @@ type fakeServer struct {
 	// the client must never hold two.
 	clientOpen    int
 	maxClientOpen int
+	clients       []*memConn // client ends, in dial order
 	nextID        int
 	activity      int // activity_timeout sent in the handshake
 	handshake     func(fc *fakeConn) bool
@@ -89,6 +90,13 @@ func (s *fakeServer) set(fn func(s *fakeServer)) {
 	fn(s)
 }
 
+// lastClient returns the client end of the newest connection.
+func (s *fakeServer) lastClient() *memConn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.clients[len(s.clients)-1]
+}
+
 func (s *fakeServer) dialCount() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -110,6 +118,7 @@ func (s *fakeServer) dial(ctx context.Context, network, addr string) (net.Conn, 
 	s.clientOpen++
 	s.maxClientOpen = max(s.maxClientOpen, s.clientOpen)
 	s.mu.Unlock()
+	s.clients = append(s.clients, cli)
 	cli.onClose = func() {
 		s.mu.Lock()
 		s.clientOpen--
@@ -509,6 +518,7 @@ func testConfig(s *fakeServer, r *recorder) Config {
 		Port:           6001,
 		NetDialContext: s.dial,
 		Proxy:          func(*http.Request) (*url.URL, error) { return nil, nil },
+		Logger:         debugLogger(),
 	}
 	if r != nil {
 		r.hook(&cfg)

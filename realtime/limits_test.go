@@ -179,3 +179,29 @@ func TestDispatcherQueueIsUnboundedAndOrdered(t *testing.T) {
 	}
 	d.push(item{kind: itemEvent}) // after close: dropped, no panic
 }
+
+// TestStalledWriterReplacesConnection: a server that stops reading makes the
+// client's writes block; the write deadline ends the connection with the
+// write error as cause, and the client reconnects.
+func TestStalledWriterReplacesConnection(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := newFakeServer(t)
+		r := newRecorder()
+		c := newTestClient(t, s, testConfig(s, r))
+		c.Connect()
+		fc := s.next(t, time.Second)
+		r.waitState(t, StateConnected, time.Second)
+		s.lastClient().stick() // the send buffer is full from now on
+		start := time.Now()
+		fc.send("pusher:ping", "", "{}") // the client must answer: its write blocks
+		sc := r.waitState(t, StateUnavailable, time.Minute)
+		if sc.Err == nil || !strings.Contains(sc.Err.Error(), "write failed") {
+			t.Fatalf("cause %v", sc.Err)
+		}
+		if d := time.Since(start); d != writeTimeout {
+			t.Fatalf("stall detected after %s, want the %s write timeout", d, writeTimeout)
+		}
+		s.next(t, time.Minute)
+		r.waitState(t, StateConnected, time.Second)
+	})
+}

@@ -25,6 +25,7 @@ type memConn struct {
 	done      chan struct{}
 	closeOnce sync.Once
 	onClose   func() // called once, on the first Close
+	stuck     bool   // writes block as if the send buffer were full
 }
 
 // memPipe is one direction.
@@ -125,9 +126,15 @@ func (c *memConn) Write(b []byte) (int, error) {
 		if !dl.IsZero() && !time.Now().Before(dl) {
 			return 0, os.ErrDeadlineExceeded
 		}
+		c.mu.Lock()
+		out := c.out.ch
+		if c.stuck {
+			out = nil // a nil channel never accepts: wait for the deadline
+		}
+		c.mu.Unlock()
 		tc, stop := timerFor(dl)
 		select {
-		case c.out.ch <- p:
+		case out <- p:
 			stop()
 			return len(b), nil
 		case <-c.out.closed:
@@ -149,6 +156,16 @@ func (c *memConn) Close() error {
 		c.out.close()
 	})
 	return nil
+}
+
+// stick makes every later write block until its deadline, like a peer that
+// stopped reading once the socket buffers filled up.
+func (c *memConn) stick() {
+	c.mu.Lock()
+	c.stuck = true
+	close(c.dlChanged) // wake a write in progress
+	c.dlChanged = make(chan struct{})
+	c.mu.Unlock()
 }
 
 func (c *memConn) LocalAddr() net.Addr  { return c.local }
