@@ -471,3 +471,52 @@ func TestCLIOpenHistoryReportsRecovery(t *testing.T) {
 		t.Errorf("stderr %q", errOut.String())
 	}
 }
+
+func TestCLIWatchRetriesWhileServerDown(t *testing.T) {
+	r := newCLIRig(t)
+	r.login(t, tenantUser())
+	r.b.mu.Lock()
+	r.b.failStatus = 503
+	r.b.mu.Unlock()
+	w := r.watch(t, WatchOptions{})
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(w.stderr.String(), "The server had a problem (503); trying again in 2s (Ctrl-C to stop)") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no retry note; stderr:\n%s", w.stderr.String())
+		}
+		select {
+		case err := <-w.done:
+			t.Fatalf("watch gave up on a 503: %v", err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	w.cancel()
+	if err := w.wait(t); err != nil {
+		t.Fatalf("Ctrl-C while retrying: %v", err)
+	}
+	if _, err := keyring.Get("echotray", "tina@example.com"); err != nil {
+		t.Error("a server problem deleted the token")
+	}
+}
+
+func TestParseBuildInfo(t *testing.T) {
+	raw, err := os.ReadFile("../FyneApp.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := ParseBuildInfo(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Name != "EchoTray" || info.ID != "net.traidnet.echotray" || info.Version == "" || !info.Migrations["fyneDo"] {
+		t.Errorf("info %+v", info)
+	}
+	if got, want := info.String(), "EchoTray "+info.Version+" (net.traidnet.echotray)"; got != want {
+		t.Errorf("String() = %q, want %q", got, want)
+	}
+	for _, bad := range []string{"[Details\n", "[Details]\nName = \"X\"\n"} {
+		if _, err := ParseBuildInfo([]byte(bad)); err == nil {
+			t.Errorf("accepted %q", bad)
+		}
+	}
+}

@@ -155,18 +155,22 @@ func OpenHistory(cfg Config, logger *slog.Logger) (*notify.Store, error) {
 // wait for the connection; watch OnState. Starting a running service is a
 // no-op.
 func (s *Service) Start(u User) error {
+	if s.opts.Session == nil || s.opts.Store == nil {
+		return errors.New("service: Session and Store are required")
+	}
+	return s.start(u, s.opts.Session.Config().Effective())
+}
+
+// start is Start with the given settings.
+func (s *Service) start(u User, cfg Config) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.run != nil {
 		return nil
 	}
-	if s.opts.Session == nil || s.opts.Store == nil {
-		return errors.New("service: Session and Store are required")
-	}
 	if err := u.validate(); err != nil {
 		return err
 	}
-	cfg := s.opts.Session.Config().Effective()
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -412,10 +416,10 @@ func (s *Service) SetPrefs(p notify.Prefs) {
 	}
 }
 
-// ApplyConfig puts changed settings into effect: preferences at once;
-// connection, namespace and catalog changes by restarting the running
-// service for the same user. Call it after ConfigStore.Update, not from a
-// hook.
+// ApplyConfig puts cfg (normally ConfigStore.Effective() after an Update)
+// into effect: preferences at once; connection, namespace and catalog
+// changes by restarting the running service for the same user with cfg.
+// Not to be called from a hook.
 func (s *Service) ApplyConfig(cfg Config) error {
 	s.mu.Lock()
 	s.prefs, s.prefSet = cfg.Prefs(), true
@@ -431,7 +435,7 @@ func (s *Service) ApplyConfig(cfg Config) error {
 	if err := s.stopRun(r); err != nil {
 		s.log.Warn("stopping for new settings", "err", err)
 	}
-	return s.Start(r.user)
+	return s.start(r.user, cfg)
 }
 
 // needsRestart reports whether a settings change needs a new connection or

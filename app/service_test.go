@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -266,5 +267,103 @@ func TestServiceStartRejectsBadUser(t *testing.T) {
 	}
 	if err := NewService(ServiceOptions{}).Start(r.user); err == nil {
 		t.Fatal("started without session and store")
+	}
+}
+
+func TestServiceSignOutReconnectApplyConfig(t *testing.T) {
+	r := newServiceRig(t, tenantUser())
+	svc := r.service(ServiceOptions{})
+	if err := svc.Start(r.user); err != nil {
+		t.Fatal(err)
+	}
+	r.p.waitSubscribed(t, "tenant.7", "private-user.5")
+	if u, ok := svc.User(); !ok || u.ID != "5" {
+		t.Errorf("User() = %+v %v", u, ok)
+	}
+
+	svc.Reconnect()
+	r.p.waitSubscribed(t, "tenant.7", "private-user.5")
+
+	// Preferences only: applied live, same connection.
+	cfg := r.env.cfg.Effective()
+	cfg.Notifications.Muted = []string{"UserCreated"}
+	if err := svc.ApplyConfig(cfg); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case c := <-r.p.subs:
+		t.Fatalf("a preference change resubscribed %s", c)
+	default:
+	}
+	r.p.publish("tenant.7", "UserCreated", map[string]any{"user": map[string]any{"name": "Quiet"}})
+	waitEntry(t, r.entries)
+
+	// A catalog override needs a new Center: the service restarts.
+	cfg.Notifications.Overrides = map[string]notify.Override{"PaymentCompleted": {Title: "Money in: {amount}"}}
+	if err := svc.ApplyConfig(cfg); err != nil {
+		t.Fatal(err)
+	}
+	r.p.waitSubscribed(t, "tenant.7", "private-user.5")
+	r.p.publish("tenant.7", "PaymentCompleted", map[string]any{"amount": 500})
+	if e := waitEntry(t, r.entries); e.Title != "Money in: 500" {
+		t.Errorf("override not applied: %+v", e)
+	}
+	if m := r.notifier.wait(t); m.Title != "Money in: 500" {
+		t.Errorf("first notification %+v (the muted UserCreated must not show)", m)
+	}
+
+	if err := svc.SignOut(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if svc.Running() || r.sess.SignedIn() || r.b.tokenCount() != 0 {
+		t.Errorf("after SignOut: running %v signed in %v server tokens %d", svc.Running(), r.sess.SignedIn(), r.b.tokenCount())
+	}
+	if _, err := keyring.Get("echotray", "tina@example.com"); !errors.Is(err, keyring.ErrNotFound) {
+		t.Error("token still in keyring after SignOut")
+	}
+}
+
+func TestServiceReportsEventsWhenHistoryFails(t *testing.T) {
+	r := newServiceRig(t, tenantUser())
+	svc := r.service(ServiceOptions{})
+	if err := svc.Start(r.user); err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Stop()
+	r.p.waitSubscribed(t, "tenant.7", "private-user.5")
+	_ = r.store.Close() // the history breaks
+	r.p.publish("tenant.7", `App\Events\PaymentFailed`, map[string]any{"amount": 20, "reason": "insufficient funds"})
+	e := waitEntry(t, r.entries)
+	if e.Event != "PaymentFailed" || e.Channel != "tenant.7" || e.Type != notify.TypeError || e.ID != 0 {
+		t.Errorf("entry %+v", e)
+	}
+	if m := r.notifier.wait(t); m.Title != e.Title {
+		t.Errorf("notification %+v", m)
+	}
+	if !strings.Contains(r.env.logBuf.String(), "event not stored") {
+		t.Error("the failure is not logged")
+	}
+}
+
+func TestNeedsRestart(t *testing.T) {
+	a := DefaultConfig()
+	b := a.clone()
+	b.Notifications.Muted = []string{"X"}
+	b.Notifications.FloodLimit = 9
+	if needsRestart(a, b) {
+		t.Error("preferences alone need no restart")
+	}
+	for name, change := range map[string]func(*Config){
+		"port":      func(c *Config) { c.Pusher.Port = 7000 },
+		"namespace": func(c *Config) { c.Namespace = "Other" },
+		"auth path": func(c *Config) { c.Paths.Auth = "/api/broadcasting/auth" },
+		"server":    func(c *Config) { c.Server = "https://x" },
+		"override":  func(c *Config) { c.Notifications.Overrides = map[string]notify.Override{"A": {Title: "t"}} },
+	} {
+		c := a.clone()
+		change(&c)
+		if !needsRestart(a, c) {
+			t.Errorf("%s change does not restart", name)
+		}
 	}
 }
