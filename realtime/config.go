@@ -24,10 +24,18 @@ const (
 
 // Defaults applied by New to zero fields of Config.
 const (
-	DefaultMaxFrameBytes    = 1 << 20
-	DefaultActivityTimeout  = 120 * time.Second
-	DefaultPongTimeout      = 30 * time.Second
+	// DefaultMaxFrameBytes is the default Config.MaxFrameBytes (1 MiB).
+	DefaultMaxFrameBytes = 1 << 20
+	// DefaultActivityTimeout is the default cap on the server's
+	// activity_timeout (Pusher's own 120 s).
+	DefaultActivityTimeout = 120 * time.Second
+	// DefaultPongTimeout is how long a pusher:ping may go unanswered (as in
+	// pusher-js).
+	DefaultPongTimeout = 30 * time.Second
+	// DefaultHandshakeTimeout bounds one connection attempt.
 	DefaultHandshakeTimeout = 15 * time.Second
+	// DefaultSubscribeTimeout bounds authorising and confirming one
+	// subscription.
 	DefaultSubscribeTimeout = 15 * time.Second
 )
 

@@ -89,6 +89,7 @@ type subscriptionError struct {
 	Status  int
 }
 
+// Error describes the server's refusal.
 func (e *subscriptionError) Error() string {
 	s := fmt.Sprintf("realtime: server refused subscription to %q", e.Channel)
 	if e.Type != "" {

@@ -97,8 +97,10 @@ func (s SubscriptionStatus) String() string {
 // A Subscribed change is published after every (re)subscription, which is the
 // moment to catch up on events missed while disconnected.
 type SubscriptionChange struct {
+	// Channel is the channel name as on the wire.
 	Channel string
-	Status  SubscriptionStatus
+	// Status is the new status.
+	Status SubscriptionStatus
 	// Err is the reason for Failed and Forbidden; nil otherwise.
 	Err error
 }

@@ -252,11 +252,13 @@ func (p *proc) stop() error {
 	}
 }
 
+// limitedWriter keeps the first n bytes written to it (a child's stderr).
 type limitedWriter struct {
 	w io.Writer
 	n int
 }
 
+// Write keeps what fits and reports everything as written.
 func (l *limitedWriter) Write(b []byte) (int, error) {
 	if l.n <= 0 {
 		return len(b), nil
