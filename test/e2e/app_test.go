@@ -182,10 +182,11 @@ func (r *Running) Line(t *testing.T) string {
 // Stdout returns every stdout line read so far (after Wait: all of them).
 func (r *Running) Stdout() string { return r.all.String() }
 
-// WaitStderr waits until text occurs at least n times on stderr.
+// WaitStderr waits until text occurs at least n times on stderr. The
+// limit allows for a reconnect.
 func (r *Running) WaitStderr(t *testing.T, text string, n int) {
 	t.Helper()
-	waitUntil(t, fmt.Sprintf("%q ×%d on the stderr of %s", text, n, r.proc.Name), func() bool {
+	waitUntilFor(t, reconnectTimeout, fmt.Sprintf("%q ×%d on the stderr of %s", text, n, r.proc.Name), func() bool {
 		return strings.Count(r.Stderr.String(), text) >= n
 	})
 }
@@ -198,13 +199,14 @@ func (r *Running) Interrupt(t *testing.T) {
 	}
 }
 
-// Wait waits for the process to exit and returns its exit code.
+// Wait waits for the process to exit (allowing for a reconnect first) and
+// returns its exit code.
 func (r *Running) Wait(t *testing.T) int {
 	t.Helper()
 	select {
 	case <-r.proc.done:
-	case <-time.After(waitTimeout):
-		t.Fatalf("%s did not exit within %s\nstderr:\n%s", r.proc.Name, waitTimeout, r.Stderr.String())
+	case <-time.After(reconnectTimeout):
+		t.Fatalf("%s did not exit within %s\nstderr:\n%s", r.proc.Name, reconnectTimeout, r.Stderr.String())
 	}
 	for range r.lines { // drain: stdout is complete once the pipe closes
 	}

@@ -45,8 +45,13 @@ func missingTools() []string {
 	return missing
 }
 
-// waitTimeout bounds every wait on a real process.
-const waitTimeout = 20 * time.Second
+// waitTimeout bounds every wait on a real process; reconnectTimeout bounds
+// waits that include a reconnect after Soketi restarts (the client's
+// backoff with full jitter may have grown to 16 s by then).
+const (
+	waitTimeout      = 20 * time.Second
+	reconnectTimeout = 90 * time.Second
+)
 
 // lockedBuffer collects a process's output.
 type lockedBuffer struct {
@@ -256,13 +261,20 @@ func readLine(t *testing.T, r io.Reader, what string) string {
 	}
 }
 
-// waitUntil polls cond (a real process's state) until it holds.
+// waitUntil polls cond (a real process's state) until it holds, for
+// waitTimeout at most.
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
+	waitUntilFor(t, waitTimeout, what, cond)
+}
+
+// waitUntilFor is waitUntil with another limit.
+func waitUntilFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", waitTimeout, what)
+			t.Fatalf("timed out after %s waiting for %s", limit, what)
 		}
 		time.Sleep(50 * time.Millisecond) // polling a real process, with a deadline
 	}

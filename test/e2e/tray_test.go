@@ -1,0 +1,444 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"image"
+	_ "image/png" // tray icons
+	"os/exec"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+
+	"echotray/tray"
+)
+
+// snWatcher is a minimal org.kde.StatusNotifierWatcher, the tray host side
+// of the StatusNotifierItem protocol: it records the items that register.
+type snWatcher struct {
+	mu    sync.Mutex
+	items []snItem
+}
+
+// snItem is a registered tray item: the bus name of its connection and
+// the object path it gave.
+type snItem struct {
+	Service string
+	Path    dbus.ObjectPath
+}
+
+// RegisterStatusNotifierItem is what fyne.io/systray calls with its object
+// path; the bus name is the caller's.
+func (w *snWatcher) RegisterStatusNotifierItem(service string, sender dbus.Sender) *dbus.Error {
+	// The argument is an object path (fyne.io/systray, KDE) or a bus name.
+	it := snItem{Service: string(sender), Path: "/StatusNotifierItem"}
+	if strings.HasPrefix(service, "/") {
+		it.Path = dbus.ObjectPath(service)
+	} else if service != "" {
+		it.Service = service
+	}
+	w.mu.Lock()
+	w.items = append(w.items, it)
+	w.mu.Unlock()
+	return nil
+}
+
+// RegisterStatusNotifierHost accepts a host (none registers in these tests).
+func (w *snWatcher) RegisterStatusNotifierHost(service string) *dbus.Error { return nil }
+
+func (w *snWatcher) registered() []snItem {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]snItem(nil), w.items...)
+}
+
+// startWatcher owns org.kde.StatusNotifierWatcher on the desktop's bus.
+func startWatcher(t *testing.T, d *Desktop) (*snWatcher, *dbus.Conn) {
+	t.Helper()
+	conn, err := dbus.Connect(d.Bus)
+	if err != nil {
+		t.Fatalf("connect to the test bus: %v", err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	w := &snWatcher{}
+	if err := conn.Export(w, "/StatusNotifierWatcher", "org.kde.StatusNotifierWatcher"); err != nil {
+		t.Fatal(err)
+	}
+	reply, err := conn.RequestName("org.kde.StatusNotifierWatcher", dbus.NameFlagDoNotQueue)
+	if err != nil || reply != dbus.RequestNameReplyPrimaryOwner {
+		t.Fatalf("own org.kde.StatusNotifierWatcher: %v %v", reply, err)
+	}
+	return w, conn
+}
+
+// waitItem waits until an item has registered with w.
+func (w *snWatcher) waitItem(t *testing.T) snItem {
+	t.Helper()
+	var it snItem
+	waitUntil(t, "the tray item to register with the StatusNotifierWatcher", func() bool {
+		items := w.registered()
+		if len(items) == 0 {
+			return false
+		}
+		it = items[len(items)-1]
+		return true
+	})
+	return it
+}
+
+// menuEntry is one item of the exported com.canonical.dbusmenu layout.
+type menuEntry struct {
+	ID        int32
+	Label     string
+	Separator bool
+	Enabled   bool
+}
+
+// readMenu calls GetLayout on the item's menu and flattens the top level.
+func readMenu(t *testing.T, conn *dbus.Conn, it snItem) []menuEntry {
+	t.Helper()
+	var menuPath dbus.ObjectPath
+	v, err := conn.Object(it.Service, it.Path).GetProperty("org.kde.StatusNotifierItem.Menu")
+	if err != nil {
+		t.Fatalf("read the item's Menu property: %v", err)
+	}
+	if err := v.Store(&menuPath); err != nil {
+		t.Fatalf("Menu property %v: %v", v, err)
+	}
+	var revision uint32
+	var layout []any
+	err = conn.Object(it.Service, menuPath).Call("com.canonical.dbusmenu.GetLayout", 0, int32(0), int32(-1), []string{}).
+		Store(&revision, &layout)
+	if err != nil {
+		t.Fatalf("GetLayout: %v", err)
+	}
+	if len(layout) != 3 {
+		t.Fatalf("layout %v", layout)
+	}
+	var out []menuEntry
+	for _, child := range layout[2].([]dbus.Variant) {
+		f := child.Value().([]any)
+		props := f[1].(map[string]dbus.Variant)
+		e := menuEntry{ID: f[0].(int32), Enabled: true}
+		if l, ok := props["label"]; ok {
+			e.Label, _ = l.Value().(string)
+		}
+		if ty, ok := props["type"]; ok && ty.Value() == "separator" {
+			e.Separator = true
+		}
+		if en, ok := props["enabled"]; ok {
+			e.Enabled, _ = en.Value().(bool)
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func labels(menu []menuEntry) []string {
+	var out []string
+	for _, e := range menu {
+		if !e.Separator {
+			out = append(out, e.Label)
+		}
+	}
+	return out
+}
+
+// entry finds a menu entry by label.
+func entry(t *testing.T, menu []menuEntry, label string) menuEntry {
+	t.Helper()
+	for _, e := range menu {
+		if e.Label == label {
+			return e
+		}
+	}
+	t.Fatalf("no %q in the tray menu %q", label, labels(menu))
+	return menuEntry{}
+}
+
+// click sends the dbusmenu "clicked" event for the entry with label, as a
+// tray host does when the user picks it.
+func click(t *testing.T, conn *dbus.Conn, it snItem, label string) {
+	t.Helper()
+	e := entry(t, readMenu(t, conn, it), label)
+	call := conn.Object(it.Service, it.Path+"/menu").Call("com.canonical.dbusmenu.Event", 0,
+		e.ID, "clicked", dbus.MakeVariant(""), uint32(time.Now().Unix()))
+	if call.Err != nil {
+		t.Fatalf("click %q: %v", label, call.Err)
+	}
+}
+
+// tooltip reads the item's tooltip title.
+func tooltip(t *testing.T, conn *dbus.Conn, it snItem) string {
+	t.Helper()
+	v, err := conn.Object(it.Service, it.Path).GetProperty("org.kde.StatusNotifierItem.ToolTip")
+	if err != nil {
+		t.Fatalf("read ToolTip: %v", err)
+	}
+	var tip struct {
+		Name  string
+		Icons []struct {
+			W, H int32
+			Pix  []byte
+		}
+		Title, Text string
+	}
+	if err := dbus.Store([]any{v.Value()}, &tip); err != nil {
+		t.Fatalf("ToolTip %v: %v", v, err)
+	}
+	return tip.Title
+}
+
+// waitTooltip waits until the tooltip reads want.
+func waitTooltip(t *testing.T, conn *dbus.Conn, it snItem, want string) {
+	t.Helper()
+	var last string
+	deadline := time.Now().Add(waitTimeout)
+	for {
+		if last = tooltip(t, conn, it); last == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("tooltip %q, want %q", last, want)
+		}
+		time.Sleep(50 * time.Millisecond) // polling a real process, with a deadline
+	}
+}
+
+// iconPixmap reads the item's icon as fyne.io/systray exports it: ARGB32
+// rows, big-endian.
+func iconPixmap(t *testing.T, conn *dbus.Conn, it snItem) (w, h int32, pix []byte) {
+	t.Helper()
+	v, err := conn.Object(it.Service, it.Path).GetProperty("org.kde.StatusNotifierItem.IconPixmap")
+	if err != nil {
+		t.Fatalf("read IconPixmap: %v", err)
+	}
+	var px []struct {
+		W, H int32
+		Pix  []byte
+	}
+	if err := dbus.Store([]any{v.Value()}, &px); err != nil || len(px) == 0 {
+		t.Fatalf("IconPixmap %v: %v", v, err)
+	}
+	return px[0].W, px[0].H, px[0].Pix
+}
+
+// wantPixmap is a tray state's icon converted as fyne.io/systray does.
+func wantPixmap(t *testing.T, s tray.State, unread int) []byte {
+	t.Helper()
+	img, _, err := image.Decode(bytes.NewReader(tray.Icon(s, unread).Content()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := img.Bounds()
+	out := make([]byte, 0, 4*b.Dx()*b.Dy())
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, a := img.At(x, y).RGBA()
+			out = append(out, byte(a), byte(r), byte(g), byte(bl))
+		}
+	}
+	return out
+}
+
+// waitIcon waits until the tray shows the icon of state s.
+func waitIcon(t *testing.T, conn *dbus.Conn, it snItem, s tray.State, unread int) {
+	t.Helper()
+	want := wantPixmap(t, s, unread)
+	deadline := time.Now().Add(waitTimeout)
+	for {
+		w, h, pix := iconPixmap(t, conn, it)
+		if w == tray.IconSize && h == tray.IconSize && bytes.Equal(pix, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("tray icon is not the %v icon (unread %d): %dx%d", s, unread, w, h)
+		}
+		time.Sleep(50 * time.Millisecond) // polling a real process, with a deadline
+	}
+}
+
+// windowVisible reports whether a mapped X window has exactly this title.
+func windowVisible(t *testing.T, d *Desktop, title string) bool {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "xdotool", "search", "--onlyvisible", "--name", "^"+title+"$")
+	cmd.Env = d.Env()
+	out, err := cmd.Output()
+	var ee *exec.ExitError
+	if err != nil && !(errors.As(err, &ee) && ee.ExitCode() == 1) { // 1: no match
+		t.Fatalf("xdotool: %v", err)
+	}
+	return strings.TrimSpace(string(out)) != ""
+}
+
+func needXdotool(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("xdotool"); err != nil {
+		t.Fatal("xdotool is needed (apt-get install xdotool)")
+	}
+}
+
+// TestTrayRegistersOnWatcher runs the real binary signed in on a private
+// desktop with a StatusNotifierWatcher: the tray item registers, its menu is
+// readable over com.canonical.dbusmenu, the icon and tooltip follow the
+// connection, menu clicks act, a second launch hands over, and Quit ends it.
+func TestTrayRegistersOnWatcher(t *testing.T) {
+	needXdotool(t)
+	d := StartDesktop(t, DesktopOptions{Keyring: true, Notifications: true})
+	w, conn := startWatcher(t, d)
+	st := StartStack(t)
+	a := d.NewApp(t)
+	if r := a.Run(t, "password\n", st.LoginArgs("alice@tenant1.test")...); r.Code != 0 {
+		t.Fatalf("login:\n%s", r)
+	}
+
+	run := a.Start(t, "--hidden")
+	it := w.waitItem(t)
+	if it.Path != "/StatusNotifierItem" {
+		t.Errorf("item path %s", it.Path)
+	}
+
+	waitTooltip(t, conn, it, "EchoTray — connected as Alice Wanjiru")
+	waitIcon(t, conn, it, tray.Connected, 0)
+	menu := readMenu(t, conn, it)
+	want := []string{
+		"EchoTray — connected as Alice Wanjiru",
+		"Open history", "Pause notifications for 1 hour", "Settings", "Reconnect now",
+		"Send test notification", "Sign out", "Quit",
+	}
+	if got := labels(menu); !slices.Equal(got, want) {
+		t.Errorf("tray menu labels\n got %q\nwant %q", got, want)
+	}
+	for _, l := range want[1:] {
+		if !entry(t, menu, l).Enabled {
+			t.Errorf("%q is disabled while signed in", l)
+		}
+	}
+	if entry(t, menu, want[0]).Enabled {
+		t.Error("the status line is clickable")
+	}
+
+	// Started hidden: no window until the tray icon is clicked.
+	if windowVisible(t, d, "EchoTray — History") {
+		t.Error("a window opened although started with --hidden")
+	}
+	if err := conn.Object(it.Service, it.Path).Call("org.kde.StatusNotifierItem.Activate", 0, int32(0), int32(0)).Err; err != nil {
+		t.Fatalf("Activate (left click): %v", err)
+	}
+	waitUntil(t, "the history window after a left click", func() bool { return windowVisible(t, d, "EchoTray — History") })
+
+	// A new event: unread count in the tooltip and the badge on the icon.
+	st.Publish(t, "tenant.1", `App\Events\UserCreated`, map[string]any{
+		"user": map[string]any{"id": 9, "name": "Bob Kamau", "email": "bob@example.test"}, "tenant_id": 1,
+	})
+	waitTooltip(t, conn, it, "EchoTray — connected as Alice Wanjiru · 1 unread")
+	waitIcon(t, conn, it, tray.Connected, 1)
+
+	// Pause from the menu: saved, shown, and the item turns into Resume.
+	click(t, conn, it, "Pause notifications for 1 hour")
+	waitIcon(t, conn, it, tray.Paused, 1)
+	waitUntil(t, "Resume notifications in the menu", func() bool {
+		return slices.Contains(labels(readMenu(t, conn, it)), "Resume notifications")
+	})
+	if !strings.Contains(readAll(a.ConfigFile()), `"paused_until"`) {
+		t.Errorf("pause not saved in the config file:\n%s", readAll(a.ConfigFile()))
+	}
+	click(t, conn, it, "Resume notifications")
+	waitIcon(t, conn, it, tray.Connected, 1)
+
+	// Send test notification reaches the notification server.
+	click(t, conn, it, "Send test notification")
+	d.WaitNotification(t, "the test notification", func(n Notification) bool {
+		return n.AppName == "EchoTray" && strings.Contains(n.Summary+n.Body, "test notification")
+	})
+
+	// A second launch hands over to the running one and exits 0 at once.
+	start := time.Now()
+	if r := a.Run(t, ""); r.Code != 0 {
+		t.Errorf("second launch:\n%s", r)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("second launch took %s", d)
+	}
+	if run.proc.Exited() {
+		t.Fatal("the first instance ended when the second started")
+	}
+
+	// Quit from the menu ends the app cleanly.
+	click(t, conn, it, "Quit")
+	if code := run.Wait(t); code != 0 {
+		t.Errorf("exit code %d after Quit", code)
+	}
+}
+
+// TestTraySessionExpiry revokes the token on the server: the tray shows the
+// expired state and the sign-in window opens, with a desktop notification.
+func TestTraySessionExpiry(t *testing.T) {
+	needXdotool(t)
+	d := StartDesktop(t, DesktopOptions{Keyring: true, Notifications: true})
+	w, conn := startWatcher(t, d)
+	st := StartStack(t)
+	a := d.NewApp(t)
+	if r := a.Run(t, "password\n", st.LoginArgs("alice@tenant1.test")...); r.Code != 0 {
+		t.Fatalf("login:\n%s", r)
+	}
+	run := a.Start(t, "--hidden")
+	it := w.waitItem(t)
+	waitTooltip(t, conn, it, "EchoTray — connected as Alice Wanjiru")
+
+	st.Laravel.RevokeAll()
+	click(t, conn, it, "Reconnect now") // re-authorises the private channel: 401
+	waitTooltip(t, conn, it, "EchoTray — session expired, please sign in again")
+	waitIcon(t, conn, it, tray.Expired, 0)
+	d.WaitNotification(t, "session expired", func(n Notification) bool {
+		return n.Body == "Session expired, please sign in again"
+	})
+	waitUntil(t, "the sign-in window", func() bool { return windowVisible(t, d, "Sign in to EchoTray") })
+	menu := readMenu(t, conn, it)
+	for _, l := range []string{"Sign out", "Reconnect now", "Pause notifications for 1 hour"} {
+		if entry(t, menu, l).Enabled {
+			t.Errorf("%q enabled after the session expired", l)
+		}
+	}
+	entry(t, menu, "Sign in…")
+	click(t, conn, it, "Quit")
+	if code := run.Wait(t); code != 0 {
+		t.Errorf("exit code %d after Quit", code)
+	}
+}
+
+// TestNoTrayHostKeepsWindow starts the app where no StatusNotifierWatcher
+// exists (GNOME without AppIndicator): the history window opens even with
+// --hidden, so the app stays reachable; when a tray host appears, the item
+// registers with it.
+func TestNoTrayHostKeepsWindow(t *testing.T) {
+	needXdotool(t)
+	d := StartDesktop(t, DesktopOptions{Keyring: true})
+	st := StartStack(t)
+	a := d.NewApp(t)
+	if r := a.Run(t, "password\n", st.LoginArgs("alice@tenant1.test")...); r.Code != 0 {
+		t.Fatalf("login:\n%s", r)
+	}
+	run := a.Start(t, "--hidden")
+	waitUntil(t, "the history window without a tray host", func() bool {
+		return windowVisible(t, d, "EchoTray — History")
+	})
+
+	// The AppIndicator extension is switched on: the item registers.
+	w, conn := startWatcher(t, d)
+	it := w.waitItem(t)
+	waitTooltip(t, conn, it, "EchoTray — connected as Alice Wanjiru")
+	click(t, conn, it, "Quit")
+	if code := run.Wait(t); code != 0 {
+		t.Errorf("exit code %d after Quit", code)
+	}
+}
