@@ -134,11 +134,13 @@ func (p *Proc) Exited() bool {
 	}
 }
 
+// tail keeps the beginning and the end of a long output (a Go crash
+// starts with its cause and ends with the goroutine dumps).
 func tail(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	return "…" + s[len(s)-n:]
+	return s[:n/2] + "\n…\n" + s[len(s)-n/2:]
 }
 
 // DesktopOptions chooses the services of a test desktop.
