@@ -166,12 +166,23 @@ func (t desktopTray) SetMenu(m *fyne.Menu)    { t.d.SetSystemTrayMenu(m) }
 func (t desktopTray) SetIcon(r fyne.Resource) { t.d.SetSystemTrayIcon(r) }
 func (t desktopTray) SetTooltip(text string)  { systray.SetTooltip(text) }
 
-// SetWindow hands Fyne its own window: the driver needs its concrete type.
+// SetWindow makes a left click on the icon show w.
 func (t desktopTray) SetWindow(w fyne.Window) {
+	inner := w
 	if tw, ok := w.(*trackedWindow); ok {
-		w = tw.Window
+		inner = tw.Window // the driver needs its own window type
 	}
-	t.d.SetSystemTrayWindow(w)
+	t.d.SetSystemTrayWindow(inner)
+	// Fyne 2.7.1 hands the left click to window.Show straight from the tray's
+	// goroutine (the D-Bus handler on Linux). Built with migrated_fynedo,
+	// Show then paints off the main thread and the app can crash. Replace the
+	// handler with one that goes through fyne.Do.
+	systray.SetOnTapped(func() {
+		fyne.Do(func() {
+			w.Show()
+			w.RequestFocus()
+		})
+	})
 }
 
 // trackedWindow is a window that knows whether it is shown (Fyne's windows

@@ -358,7 +358,7 @@ func TestTrayRegistersOnWatcher(t *testing.T) {
 	// Send test notification reaches the notification server.
 	click(t, conn, it, "Send test notification")
 	d.WaitNotification(t, "the test notification", func(n Notification) bool {
-		return n.AppName == "EchoTray" && strings.Contains(n.Summary+n.Body, "test notification")
+		return n.AppName == "EchoTray" && n.Summary == "Test Notification" && n.Body == "Desktop notifications work."
 	})
 
 	// A second launch hands over to the running one and exits 0 at once.
