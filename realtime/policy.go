@@ -57,9 +57,10 @@ func closeActionFor(code int) closeAction {
 		return actBackoff
 	case code >= 4200 && code <= 4299:
 		return actNow
-	case code >= 4300 && code <= 4999:
-		return actStop
 	}
+	// Everything else backs off, 4300-4999 included: those codes (client
+	// event rejected, rate limited, server error) are about one message, and
+	// a notifier that never sends client events should come back, not give up.
 	return actBackoff
 }
 

@@ -19,7 +19,7 @@ func TestCloseActionFor(t *testing.T) {
 		{4001, actStop}, {4009, actStop}, {4099, actStop},
 		{4100, actBackoff}, {4199, actBackoff},
 		{4200, actNow}, {4201, actNow}, {4299, actNow},
-		{4300, actStop}, {4301, actStop}, {4999, actStop},
+		{4300, actBackoff}, {4301, actBackoff}, {4999, actBackoff},
 		{0, actBackoff}, {3000, actBackoff}, {5000, actBackoff},
 	}
 	for _, c := range cases {
@@ -81,7 +81,7 @@ func TestClosePolicy(t *testing.T) {
 	cases := []closeCase{
 		{"4001 refused", func(fc *fakeConn) { fc.closeWith(4001, "App key does not exist") }, StateFailed, 4001, false},
 		{"4009 unauthorised close", func(fc *fakeConn) { fc.closeWith(4009, "") }, StateFailed, 4009, false},
-		{"4301 refused", func(fc *fakeConn) { fc.closeWith(4301, "") }, StateFailed, 4301, false},
+		{"4301 backs off", func(fc *fakeConn) { fc.closeWith(4301, "") }, StateUnavailable, 4301, true},
 		{"4100 over capacity backs off", func(fc *fakeConn) { fc.closeWith(4100, "") }, StateUnavailable, 4100, true},
 		{"4200 reconnect now", func(fc *fakeConn) { fc.closeWith(4200, "Server closed") }, StateConnecting, 4200, true},
 		{"4201 pong not received", func(fc *fakeConn) { fc.closeWith(4201, "") }, StateConnecting, 4201, true},

@@ -21,8 +21,8 @@ const (
 	// StateDisconnected means the user asked to disconnect (Disconnect or
 	// Close); the client does not retry until Connect or Reconnect.
 	StateDisconnected
-	// StateFailed means the server refused the client (close codes 4001-4099 or
-	// 4300 and above) or the session is over (authorisation answered 401). The
+	// StateFailed means the server refused the client (close codes
+	// 4001-4099) or the session is over (authorisation answered 401). The
 	// client does not retry until Connect or Reconnect.
 	StateFailed
 )
