@@ -265,9 +265,11 @@ func (c *Center) Close() error {
 }
 
 // eventIDPaths are where a payload may carry its own unique id. Field names
-// match ignoring case, "_" and "-" (event_id, eventId, EventID).
+// match ignoring case, "_" and "-" (event_id, eventId, EventID). A bare
+// top-level "uuid" or "id" is not among them: in a flat Laravel payload that
+// is the model's id, and two updates of one model are two events.
 var eventIDPaths = [][]string{
-	{"event_id"}, {"event_uuid"}, {"uuid"}, {"event", "id"}, {"event", "uuid"}, {"meta", "event_id"},
+	{"event_id"}, {"event_uuid"}, {"event", "id"}, {"event", "uuid"}, {"meta", "event_id"},
 }
 
 // EventKey is the history de-duplication key of an event: channel, short

@@ -475,7 +475,7 @@ func TestCenterEventKey(t *testing.T) {
 	for _, tc := range []struct{ data, want string }{
 		{`{"event_id":"abc","user":{"id":1}}`, "tenant.1/UserCreated/abc"},
 		{`{"eventId":"abc"}`, "tenant.1/UserCreated/abc"},
-		{`{"uuid":"5e0c"}`, "tenant.1/UserCreated/5e0c"},
+		{`{"uuid":"5e0c"}`, ""}, // a flat model's uuid, not an event id
 		{`{"event":{"id":42}}`, "tenant.1/UserCreated/42"},
 		{`{"data":{"event_id":"w"}}`, "tenant.1/UserCreated/w"},
 		{`{"event_id":"  "}`, ""},
