@@ -90,14 +90,15 @@ type HistoryView struct {
 	channels  []string
 	rowHeight float32
 
-	listSel int  // the list widget's selected index, -1 for none
-	silent  bool // true while the view changes widgets itself
-	delay   *time.Timer
+	listSel int         // the list widget's selected index, -1 for none
+	silent  bool        // true while the view changes widgets itself
+	delay   func() bool // stops the pending search
 	stop    chan struct{}
 	stopped bool
 
-	pending  []notify.Entry // added entries not yet in the list
-	schedule func(func())   // runs a flush on the UI thread after the queued calls
+	pending   []notify.Entry // added entries not yet in the list
+	schedule  func(func())   // runs a flush on the UI thread after the queued calls
+	afterFunc func(time.Duration, func()) (stop func() bool)
 
 	onSearchApplied func() // test hook: a debounced search ran
 
@@ -157,6 +158,9 @@ func NewHistoryView(a fyne.App, w fyne.Window, store *notify.Store, opts History
 		// From a new goroutine, fyne.Do queues the flush behind the
 		// Added calls already waiting, so a burst is drawn once.
 		schedule: func(f func()) { go fyne.Do(f) },
+		afterFunc: func(d time.Duration, f func()) func() bool {
+			return time.AfterFunc(d, f).Stop
+		},
 	}
 	if v.log == nil {
 		v.log = slog.New(slog.DiscardHandler)
@@ -185,7 +189,7 @@ func (v *HistoryView) Close() {
 	v.stopped = true
 	close(v.stop)
 	if v.delay != nil {
-		v.delay.Stop()
+		v.delay()
 	}
 }
 
@@ -352,10 +356,10 @@ func (v *HistoryView) onSearchChanged(string) {
 		return
 	}
 	if v.delay != nil {
-		v.delay.Stop()
+		v.delay()
 	}
 	text := v.search.Text
-	v.delay = time.AfterFunc(v.opts.SearchDelay, func() {
+	v.delay = v.afterFunc(v.opts.SearchDelay, func() {
 		fyne.Do(func() {
 			// A later keystroke restarted the timer, or Enter already ran it.
 			if v.stopped || v.search.Text != text {
@@ -380,7 +384,7 @@ func (v *HistoryView) onFilterChanged() {
 // the top.
 func (v *HistoryView) applyFilters() {
 	if v.delay != nil {
-		v.delay.Stop()
+		v.delay()
 	}
 	v.Reload()
 	v.list.ScrollToTop()
@@ -566,7 +570,7 @@ func (v *HistoryView) resetFilters() {
 	v.silent = true
 	defer func() { v.silent = false }()
 	if v.delay != nil {
-		v.delay.Stop()
+		v.delay()
 	}
 	v.search.SetText("")
 	v.typeSel.SetSelected(allTypesLabel)

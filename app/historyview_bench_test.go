@@ -100,6 +100,9 @@ func BenchmarkHistoryViewSearch100k(b *testing.B) {
 	defer w.Close()
 	v := NewHistoryView(a, w, st, HistoryViewOptions{TimeRefresh: -1})
 	defer v.Close()
+	// The test driver would run a debounce timer's fyne.Do on the timer's
+	// goroutine; searches run directly here.
+	v.afterFunc = func(time.Duration, func()) func() bool { return func() bool { return true } }
 	w.SetContent(v.Content())
 	w.Resize(fyne.NewSize(1000, 700))
 	for _, text := range []string{"westlands", "router", "hAP-042"} {

@@ -55,6 +55,10 @@ func newHistoryFixture(t *testing.T, st *notify.Store) *historyFixture {
 	})
 	t.Cleanup(v.Close)
 	v.schedule = func(flush func()) { flush() } // draw each Added at once
+	// The test driver runs fyne.Do on the calling goroutine, so a real
+	// debounce timer would race with the test: searches here run on Enter,
+	// and the debounce test drives the timers itself.
+	v.afterFunc = func(time.Duration, func()) func() bool { return func() bool { return true } }
 	w.SetContent(v.Content())
 	w.Resize(fyne.NewSize(960, 560))
 	f := &historyFixture{t: t, store: st, win: w, view: v}
@@ -252,18 +256,45 @@ func TestHistoryViewSearchDebounce(t *testing.T) {
 	st := openTestStore(t)
 	seed(t, st, sampleEntries())
 	f := newHistoryFixture(t, st)
-	// The debounce timer applies the search on its own goroutine through
-	// fyne.Do; wait for it on a channel, then look.
-	done := make(chan []int64, 1)
-	f.view.onSearchApplied = func() { done <- slices.Clone(f.view.ids) }
+	type timer struct {
+		d       time.Duration
+		fire    func()
+		stopped bool
+	}
+	var timers []*timer
+	f.view.afterFunc = func(d time.Duration, fire func()) func() bool {
+		tm := &timer{d: d, fire: fire}
+		timers = append(timers, tm)
+		return func() bool { tm.stopped = true; return true }
+	}
+	applied := 0
+	f.view.onSearchApplied = func() { applied++ }
 	test.Type(f.view.search, "wanj")
-	select {
-	case ids := <-done:
-		if len(ids) != 1 {
-			t.Errorf("search wanj found %d, want 1", len(ids))
+	if len(timers) != 4 || len(f.view.ids) != 7 {
+		t.Fatalf("%d timers, %d listed; want one timer per key and no search yet", len(timers), len(f.view.ids))
+	}
+	for i, tm := range timers {
+		if tm.d != time.Millisecond {
+			t.Errorf("timer %d delay %v", i, tm.d)
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the search never ran")
+		if tm.stopped != (i < 3) {
+			t.Errorf("timer %d stopped=%v; only the last one should be pending", i, tm.stopped)
+		}
+	}
+	// A timer that fires late for an older text does nothing.
+	timers[1].fire()
+	if applied != 0 || len(f.view.ids) != 7 {
+		t.Errorf("a stale timer searched: applied %d, %d listed", applied, len(f.view.ids))
+	}
+	timers[3].fire()
+	if applied != 1 || len(f.view.ids) != 1 {
+		t.Errorf("after the pause: applied %d, %d listed (want the 1 Wanjiru entry)", applied, len(f.view.ids))
+	}
+	// Enter searches at once and cancels the pending timer.
+	test.Type(f.view.search, "i")
+	f.view.search.OnSubmitted(f.view.search.Text)
+	if !timers[len(timers)-1].stopped || len(f.view.ids) != 1 {
+		t.Errorf("Enter: pending timer stopped=%v, %d listed", timers[len(timers)-1].stopped, len(f.view.ids))
 	}
 }
 
