@@ -120,6 +120,7 @@ func RunGUI(a fyne.App, opts GUIOptions) error {
 		hidden:    opts.Hidden,
 		appName:   appName,
 		iconPath:  iconPath,
+		logPath:   opts.LogPath,
 		tick:      trayTick,
 	})
 	notifier := notify.NewDesktopNotifier(appName, iconPath, g.onNotificationClick)
@@ -236,6 +237,7 @@ type guiDeps struct {
 	hidden    bool
 	appName   string
 	iconPath  string
+	logPath   string
 	// tick is the tray refresh period; 0 disables the ticker (tests call
 	// tick themselves).
 	tick time.Duration
@@ -332,6 +334,7 @@ func newGUI(d guiDeps) *gui {
 		apply:     g.applyConfig,
 		now:       d.now,
 		runOnUI:   g.do,
+		logPath:   d.logPath,
 	})
 	g.settings.win = &trackedWindow{Window: g.settings.win}
 

@@ -59,6 +59,8 @@ type settingsDeps struct {
 	now   func() time.Time
 	// runOnUI is fyne.Do; tests queue the calls and run them themselves.
 	runOnUI func(func())
+	// logPath is the log file, shown on the General tab ("" hides it).
+	logPath string
 }
 
 // settingsWindow edits the config file: Connection, Notifications and
@@ -83,6 +85,7 @@ type settingsWindow struct {
 	allowErrors *widget.Check
 
 	startAtLogin, startHidden *widget.Check
+	paths                     *widget.Label // settings and log file; nil without a log path
 
 	message *widget.Label
 	save    *widget.Button
@@ -200,9 +203,15 @@ func (s *settingsWindow) generalTab() fyne.CanvasObject {
 			"use Quit in the tray menu to stop it.",
 		Wrapping: fyne.TextWrapWord,
 	}
-	return container.NewVScroll(container.NewVBox(
-		widget.NewCard("", "Startup", container.NewVBox(s.startAtLogin, s.startHidden, help)),
-	))
+	box := container.NewVBox(widget.NewCard("", "Startup", container.NewVBox(s.startAtLogin, s.startHidden, help)))
+	if s.deps.logPath != "" {
+		s.paths = &widget.Label{
+			Text:     "Settings file: " + s.deps.config.Path() + "\nLog file: " + s.deps.logPath,
+			Wrapping: fyne.TextWrapBreak,
+		}
+		box.Add(widget.NewCard("", "Troubleshooting", s.paths))
+	}
+	return container.NewVScroll(box)
 }
 
 // show loads the saved settings into the form and opens the window.

@@ -357,3 +357,19 @@ func portOf(t *testing.T, addr string) int {
 	}
 	return n
 }
+
+func TestSettingsWindowShowsFilePaths(t *testing.T) {
+	a := test.NewTempApp(t)
+	cfg, err := OpenConfig(t.TempDir(), func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newSettingsWindow(a, settingsDeps{config: cfg, logPath: "/home/ann/.cache/echotray/logs/echotray.log"})
+	want := "Settings file: " + cfg.Path() + "\nLog file: /home/ann/.cache/echotray/logs/echotray.log"
+	if s.paths == nil || s.paths.Text != want {
+		t.Errorf("paths label %v, want %q", s.paths, want)
+	}
+	if f := newTestSettings(t, nil); f.s.paths != nil {
+		t.Error("paths shown without a log path")
+	}
+}
