@@ -6,10 +6,15 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	_ "image/png" // tray icons
+	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -25,6 +30,7 @@ import (
 type snWatcher struct {
 	mu    sync.Mutex
 	items []snItem
+	seen  int // items waitItem has returned
 }
 
 // snItem is a registered tray item: the bus name of its connection and
@@ -53,12 +59,6 @@ func (w *snWatcher) RegisterStatusNotifierItem(service string, sender dbus.Sende
 // RegisterStatusNotifierHost accepts a host (none registers in these tests).
 func (w *snWatcher) RegisterStatusNotifierHost(service string) *dbus.Error { return nil }
 
-func (w *snWatcher) registered() []snItem {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return append([]snItem(nil), w.items...)
-}
-
 // startWatcher owns org.kde.StatusNotifierWatcher on the desktop's bus.
 func startWatcher(t *testing.T, d *Desktop) (*snWatcher, *dbus.Conn) {
 	t.Helper()
@@ -78,16 +78,19 @@ func startWatcher(t *testing.T, d *Desktop) (*snWatcher, *dbus.Conn) {
 	return w, conn
 }
 
-// waitItem waits until an item has registered with w.
+// waitItem waits until an item registers with w that waitItem has not
+// returned before (a restarted app registers anew).
 func (w *snWatcher) waitItem(t *testing.T) snItem {
 	t.Helper()
 	var it snItem
 	waitUntil(t, "the tray item to register with the StatusNotifierWatcher", func() bool {
-		items := w.registered()
-		if len(items) == 0 {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if len(w.items) <= w.seen {
 			return false
 		}
-		it = items[len(items)-1]
+		it = w.items[len(w.items)-1]
+		w.seen = len(w.items)
 		return true
 	})
 	return it
@@ -441,4 +444,113 @@ func TestNoTrayHostKeepsWindow(t *testing.T) {
 	if code := run.Wait(t); code != 0 {
 		t.Errorf("exit code %d after Quit", code)
 	}
+}
+
+// sanctumTokenRE matches a Laravel Sanctum token ("<id>|<40 characters>").
+var sanctumTokenRE = regexp.MustCompile(`\d+\|[A-Za-z0-9]{40}`)
+
+// TestSignInWindowSessionOnlyWithoutKeyring signs in through the sign-in
+// window, typed as a user would, on a desktop without a Secret Service: the
+// window offers the session-only sign-in, the app connects, no token is
+// written anywhere, and after a restart nobody is signed in.
+func TestSignInWindowSessionOnlyWithoutKeyring(t *testing.T) {
+	needXdotool(t)
+	d := StartDesktop(t, DesktopOptions{})
+	w, conn := startWatcher(t, d)
+	st := StartStack(t)
+	a := d.NewApp(t)
+	writeConfig(t, a, st)
+
+	run := a.Start(t)
+	it := w.waitItem(t)
+	waitTooltip(t, conn, it, "EchoTray — not signed in")
+	win := waitWindow(t, d, "Sign in to EchoTray")
+	// The keyring check runs at start; the window grows by the explanation
+	// and the session-only option.
+	waitUntil(t, "the session-only option in the sign-in window", func() bool {
+		_, h := windowSize(t, d, win)
+		return h > 300
+	})
+	xdo(t, d, "type", "--window", win, "--delay", "10", "alice@tenant1.test")
+	xdo(t, d, "key", "--window", win, "Return") // to the password
+	xdo(t, d, "type", "--window", win, "--delay", "10", "password")
+	xdo(t, d, "key", "--window", win, "Tab", "space") // tick "Keep me signed in only for this session"
+	xdo(t, d, "key", "--window", win, "shift+Tab", "Return")
+	waitTooltip(t, conn, it, "EchoTray — connected as Alice Wanjiru")
+	if windowVisible(t, d, "Sign in to EchoTray") {
+		t.Error("sign-in window still open after signing in")
+	}
+	if n := st.Laravel.Tokens(); n != 1 {
+		t.Errorf("%d tokens issued, want 1", n)
+	}
+	_ = filepath.WalkDir(a.Dir, func(p string, de os.DirEntry, err error) error {
+		if err == nil && !de.IsDir() && !strings.Contains(filepath.Base(p), "history.db") && sanctumTokenRE.MatchString(readAll(p)) {
+			t.Errorf("a token is written in %s", p)
+		}
+		return nil
+	})
+
+	click(t, conn, it, "Quit")
+	if code := run.Wait(t); code != 0 {
+		t.Fatalf("exit code %d after Quit", code)
+	}
+	// The token lived in memory only: the next start is signed out.
+	run = a.Start(t)
+	it = w.waitItem(t)
+	waitTooltip(t, conn, it, "EchoTray — not signed in")
+	waitWindow(t, d, "Sign in to EchoTray")
+	click(t, conn, it, "Quit")
+	run.Wait(t)
+}
+
+// writeConfig points the app's config file at the stack.
+func writeConfig(t *testing.T, a *App, st *Stack) {
+	t.Helper()
+	cfg := fmt.Sprintf(`{"server": %q, "pusher": {"key": %q, "host": %q, "port": %d, "scheme": "http"}}`,
+		st.Laravel.URL(), st.Soketi.Key, st.Soketi.Host, st.Soketi.Port)
+	if err := os.MkdirAll(filepath.Dir(a.ConfigFile()), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(a.ConfigFile(), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// xdo runs xdotool on the desktop's display.
+func xdo(t *testing.T, d *Desktop, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "xdotool", args...)
+	cmd.Env = d.Env()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("xdotool %q: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+// waitWindow waits for a mapped window with exactly this title and returns
+// its X id.
+func waitWindow(t *testing.T, d *Desktop, title string) string {
+	t.Helper()
+	waitUntil(t, "the window "+title, func() bool { return windowVisible(t, d, title) })
+	return strings.Fields(xdo(t, d, "search", "--onlyvisible", "--name", "^"+title+"$"))[0]
+}
+
+// windowSize returns a window's width and height.
+func windowSize(t *testing.T, d *Desktop, id string) (w, h int) {
+	t.Helper()
+	out := xdo(t, d, "getwindowgeometry", "--shell", id)
+	for _, line := range strings.Fields(out) {
+		k, v, _ := strings.Cut(line, "=")
+		n, _ := strconv.Atoi(v)
+		switch k {
+		case "WIDTH":
+			w = n
+		case "HEIGHT":
+			h = n
+		}
+	}
+	return w, h
 }
