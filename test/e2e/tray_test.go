@@ -268,7 +268,12 @@ func waitIcon(t *testing.T, conn *dbus.Conn, it snItem, s tray.State, unread int
 	}
 }
 
-// windowVisible reports whether a mapped X window has exactly this title.
+// historyTitle matches the history window's title, which carries the unread
+// count ("EchoTray — History (3 unread)").
+const historyTitle = `EchoTray — History( \([0-9]+ unread\))?`
+
+// windowVisible reports whether a mapped X window's whole title matches the
+// regular expression title.
 func windowVisible(t *testing.T, d *Desktop, title string) bool {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
@@ -331,13 +336,13 @@ func TestTrayRegistersOnWatcher(t *testing.T) {
 	}
 
 	// Started hidden: no window until the tray icon is clicked.
-	if windowVisible(t, d, "EchoTray — History") {
+	if windowVisible(t, d, historyTitle) {
 		t.Error("a window opened although started with --hidden")
 	}
 	if err := conn.Object(it.Service, it.Path).Call("org.kde.StatusNotifierItem.Activate", 0, int32(0), int32(0)).Err; err != nil {
 		t.Fatalf("Activate (left click): %v", err)
 	}
-	waitUntil(t, "the history window after a left click", func() bool { return windowVisible(t, d, "EchoTray — History") })
+	waitUntil(t, "the history window after a left click", func() bool { return windowVisible(t, d, historyTitle) })
 
 	// A new event: unread count in the tooltip and the badge on the icon.
 	st.Publish(t, "tenant.1", `App\Events\UserCreated`, map[string]any{
@@ -433,7 +438,7 @@ func TestNoTrayHostKeepsWindow(t *testing.T) {
 	}
 	run := a.Start(t, "--hidden")
 	waitUntil(t, "the history window without a tray host", func() bool {
-		return windowVisible(t, d, "EchoTray — History")
+		return windowVisible(t, d, historyTitle)
 	})
 
 	// The AppIndicator extension is switched on: the item registers.
