@@ -259,7 +259,7 @@ func (s *Store) List(ctx context.Context, q Query) ([]Entry, error) {
 }
 
 func (s *Store) list(ctx context.Context, q Query, cols string) ([]Entry, error) {
-	from, where, args, order := buildQuery(q)
+	from, where, args, order := buildQuery(q, false)
 	query := "SELECT " + cols + from + where + " ORDER BY " + order + " DESC"
 	if limit := storePageLimit(q.Limit); limit > 0 {
 		query += " LIMIT ?"
@@ -295,8 +295,8 @@ func storePageLimit(limit int) int {
 // List, q.Limit 0 (or negative) means all: the history window keeps this
 // slice (8 bytes an entry) and loads rows on demand with Summaries.
 func (s *Store) ListIDs(ctx context.Context, q Query) ([]int64, error) {
-	from, where, args, order := buildQuery(q)
-	query := "SELECT e.id" + from + where + " ORDER BY " + order + " DESC"
+	from, where, args, order := buildQuery(q, true)
+	query := "SELECT " + order + from + where + " ORDER BY " + order + " DESC"
 	if q.Limit > 0 {
 		query += " LIMIT ?"
 		args = append(args, q.Limit)
@@ -369,7 +369,7 @@ func sqlPlaceholders(n int) string {
 
 // Count returns how many entries q selects (q.Limit is ignored).
 func (s *Store) Count(ctx context.Context, q Query) (int, error) {
-	from, where, args, _ := buildQuery(q)
+	from, where, args, _ := buildQuery(q, true)
 	var n int
 	if err := s.r.QueryRowContext(ctx, "SELECT count(*)"+from+where, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count history: %w", err)
@@ -519,8 +519,11 @@ func scanEntry(r rowScanner) (Entry, error) {
 
 // buildQuery returns the FROM clause (with the full-text join when q
 // searches), the WHERE clause (possibly empty), its arguments and the column
-// that orders newest first. The entries table is aliased e.
-func buildQuery(q Query) (from, where string, args []any, order string) {
+// that orders newest first (the ID). The entries table is aliased e, the
+// full-text index f. With idsOnly (the caller selects only the order column
+// or count(*)), a pure full-text query skips the join to entries: three
+// times faster for a common word.
+func buildQuery(q Query, idsOnly bool) (from, where string, args []any, order string) {
 	from, order = " FROM entries e", "e.id"
 	var conds []string
 	if text := strings.TrimSpace(q.Search); text != "" {
@@ -528,12 +531,16 @@ func buildQuery(q Query) (from, where string, args []any, order string) {
 			// FTS5 as the outer loop walks its match list newest first
 			// and stops at the LIMIT.
 			from, order = " FROM entries_fts f JOIN entries e ON e.id = f.rowid", "f.rowid"
+			if idsOnly && len(q.Types) == 0 && q.Channel == "" && q.Event == "" &&
+				q.Since.IsZero() && q.Until.IsZero() && !q.Unread {
+				from = " FROM entries_fts f"
+			}
 			conds = append(conds, "entries_fts MATCH ?")
 			args = append(args, expr)
 		} else {
 			// No letter or digit (e.g. "%" or "->"), so nothing the index
 			// holds: a substring scan. Case does not matter for such text,
-			// so instr (3x faster than LIKE) does.
+			// so instr (a quarter faster than LIKE) does.
 			conds = append(conds, "(instr(e.title, ?) > 0 OR instr(e.message, ?) > 0)")
 			args = append(args, text, text)
 		}

@@ -393,6 +393,17 @@ func TestStoreSearch(t *testing.T) {
 		if err != nil || n != len(tt.want) {
 			t.Errorf("Count(Search %q) = %d, %v; want %d", tt.search, n, err, len(tt.want))
 		}
+		// ListIDs reads the full-text index alone: same answer.
+		idList, err := s.ListIDs(ctx, Query{Search: tt.search})
+		if err != nil || !slices.Equal(idList, tt.want) {
+			t.Errorf("ListIDs(Search %q) = %v, %v; want %v", tt.search, idList, err, tt.want)
+		}
+		if len(tt.want) > 1 {
+			older, err := s.ListIDs(ctx, Query{Search: tt.search, BeforeID: tt.want[0]})
+			if err != nil || !slices.Equal(older, tt.want[1:]) {
+				t.Errorf("ListIDs(Search %q, before %d) = %v, %v; want %v", tt.search, tt.want[0], older, err, tt.want[1:])
+			}
+		}
 	}
 }
 
