@@ -307,7 +307,9 @@ func newGUI(d guiDeps) *gui {
 	g.ctx, g.cancel = context.WithCancel(context.Background())
 
 	cfg := d.config.Effective()
-	g.status = tray.Status{Conn: tray.SignedOut, PausedUntil: cfg.Notifications.PausedUntil}
+	// Connecting until the stored session is checked: no "not signed in"
+	// flash in the tray while the keyring and the server answer.
+	g.status = tray.Status{Conn: tray.Connecting, PausedUntil: cfg.Notifications.PausedUntil}
 
 	g.historyWin = &trackedWindow{Window: d.app.NewWindow(d.appName + " — History")}
 	hopts := d.history
