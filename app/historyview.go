@@ -394,8 +394,12 @@ func (v *HistoryView) applyFilters() {
 // again and redraws, keeping the selection if it still matches.
 func (v *HistoryView) Reload() {
 	ctx := context.Background()
-	q := v.query()
-	ids, err := v.store.ListIDs(ctx, q)
+	// The newest ID first: an entry stored while the list is read is then
+	// either in the list or still to come through Added, never lost.
+	if newest, err := v.store.ListIDs(ctx, notify.Query{Limit: 1}); err == nil && len(newest) == 1 {
+		v.highWater = max(v.highWater, newest[0])
+	}
+	ids, err := v.store.ListIDs(ctx, v.query())
 	if err != nil {
 		v.showError("Could not read the history", err)
 		ids = nil
@@ -404,9 +408,6 @@ func (v *HistoryView) Reload() {
 	}
 	v.ids = ids
 	clear(v.rows)
-	if newest, err := v.store.ListIDs(ctx, notify.Query{Limit: 1}); err == nil && len(newest) == 1 {
-		v.highWater = max(v.highWater, newest[0])
-	}
 	if !v.filtered() {
 		v.total = len(ids)
 	} else if n, err := v.store.Count(ctx, notify.Query{}); err == nil {
@@ -422,6 +423,9 @@ func (v *HistoryView) Reload() {
 		if idx := v.indexOf(v.selected); idx >= 0 {
 			v.selectSilently(idx)
 		} else {
+			// Filtered out or gone: nothing stays selected, so Delete
+			// cannot remove an entry the user no longer sees.
+			v.selected = 0
 			v.silent = true
 			v.list.UnselectAll()
 			v.silent = false

@@ -250,6 +250,20 @@ func TestHistoryViewFilters(t *testing.T) {
 	if n, err := st.Count(context.Background(), notify.Query{}); err != nil || n != 7 {
 		t.Errorf("store after odd searches: %d, %v", n, err)
 	}
+	f.view.search.SetText("")
+	f.view.search.OnSubmitted("")
+	// A selection the filters hide is dropped: Delete then removes nothing.
+	f.view.list.Select(1) // "Payment received", success
+	f.view.typeSel.SetSelected("Error")
+	if f.view.selected != 0 || !f.view.detailBody.Hidden {
+		t.Errorf("hidden entry still selected: %d", f.view.selected)
+	}
+	f.win.Canvas().Unfocus()
+	f.win.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyDelete})
+	if n, _ := st.Count(context.Background(), notify.Query{}); n != 7 {
+		t.Errorf("Delete with a hidden selection removed an entry: %d left", n)
+	}
+	f.view.typeSel.SetSelected(allTypesLabel)
 }
 
 func TestHistoryViewSearchDebounce(t *testing.T) {
