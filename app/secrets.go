@@ -148,6 +148,14 @@ func (k *KeyringSecrets) call(op string, fn func() (string, error)) (string, err
 		// This goroutine outlives a timed-out call; it frees the slot
 		// when go-keyring finally returns.
 		defer func() { <-k.sem }()
+		// go-keyring can panic (a nil prompt in handlePrompt when the
+		// Secret Service goes away while it asks for a password): that is
+		// an unavailable keyring, not a reason to take the app down.
+		defer func() {
+			if p := recover(); p != nil {
+				done <- result{"", fmt.Errorf("the keyring library failed: %v", p)}
+			}
+		}()
 		v, err := fn()
 		done <- result{v, err}
 	}()

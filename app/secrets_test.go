@@ -121,3 +121,26 @@ func TestMemorySecrets(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// panickingKeyring fails the way go-keyring v0.2.8 does when the Secret
+// Service disappears while it waits on an unlock prompt.
+type panickingKeyring struct{}
+
+func (panickingKeyring) Get(string, string) (string, error) { panic("nil pointer in handlePrompt") }
+func (panickingKeyring) Set(string, string, string) error   { panic("nil pointer in handlePrompt") }
+func (panickingKeyring) Delete(string, string) error        { panic("nil pointer in handlePrompt") }
+
+func TestKeyringPanicIsUnavailable(t *testing.T) {
+	k := NewKeyringSecrets(time.Second)
+	k.backend = panickingKeyring{}
+	for name, call := range map[string]func() error{
+		"get":    func() error { _, err := k.Get("a"); return err },
+		"set":    func() error { return k.Set("a", "tok") },
+		"delete": func() error { return k.Delete("a") },
+	} {
+		err := call()
+		if !errors.Is(err, ErrKeyringUnavailable) || !strings.Contains(err.Error(), "handlePrompt") {
+			t.Errorf("%s: err = %v, want an unavailable keyring naming the failure", name, err)
+		}
+	}
+}

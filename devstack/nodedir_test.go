@@ -9,20 +9,6 @@ import (
 	"testing"
 )
 
-func TestNodeDir(t *testing.T) {
-	t.Setenv(NodeDirEnv, "")
-	dir, err := NodeDir()
-	if err != nil {
-		t.Fatalf("NodeDir: %v", err)
-	}
-	if !filepath.IsAbs(dir) || filepath.Base(dir) != "node" {
-		t.Errorf("NodeDir = %s", dir)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "package.json")); err != nil {
-		t.Errorf("no package.json in %s", dir)
-	}
-}
-
 func TestNodeDirOverride(t *testing.T) {
 	empty := t.TempDir()
 	t.Setenv(NodeDirEnv, empty)
