@@ -41,6 +41,10 @@ if [[ -n "${ECHOTRAY_DEMO_INNER:-}" ]]; then
 		Xvfb "$DISPLAY" -screen 0 1440x900x24 -nolisten tcp >"$demo/xvfb.log" 2>&1 & pids+=($!)
 		for _ in $(seq 50); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
 	fi
+	# The demo's own keyring (in .cache/demo), created with this password on
+	# the first run and unlocked with it afterwards.
+	export XDG_DATA_HOME=$demo/xdg-data
+	mkdir -p "$XDG_DATA_HOME"
 	eval "$(printf 'echotray-demo' | gnome-keyring-daemon --unlock --components=secrets)"
 	export GNOME_KEYRING_CONTROL
 	dunst >"$demo/dunst.log" 2>&1 & pids+=($!)
