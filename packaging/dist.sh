@@ -233,7 +233,7 @@ cmd_linux() {
 cmd_windows() {
 	setup
 	need x86_64-w64-mingw32-gcc x86_64-w64-mingw32-windres makensis
-	local w=$WORK/windows res stage syso
+	local w=$WORK/windows res stage
 	res=$w/res
 	stage=$w/stage
 	rm -rf "$w"
@@ -244,16 +244,16 @@ cmd_windows() {
 	render "$PKG/windows/echotray.rc.tmpl" "$res/$APP_BINARY.rc"
 	# The resources (icon, version, manifest) reach the linker as a .syso in
 	# the module root, present only for this build.
-	syso=$SRC/zz_dist_resources_windows_amd64.syso
-	trap 'rm -f "$syso"' EXIT
-	(cd "$res" && x86_64-w64-mingw32-windres -O coff -i "$APP_BINARY.rc" -o "$syso")
+	SYSO=$SRC/zz_dist_resources_windows_amd64.syso
+	trap 'rm -f "$SYSO"' EXIT
+	(cd "$res" && x86_64-w64-mingw32-windres -O coff -i "$APP_BINARY.rc" -o "$SYSO")
 
 	log "building $APP_BINARY.exe for windows/amd64 (cgo, mingw-w64)"
 	timed "windows build" go_build "$stage/$APP_BINARY.exe" "-H=windowsgui -s -w" \
 		CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=x86_64-w64-mingw32-gcc CXX=x86_64-w64-mingw32-g++
-	rm -f "$syso"
+	rm -f "$SYSO"
 	trap - EXIT
-	x86_64-w64-mingw32-objdump -h "$stage/$APP_BINARY.exe" | grep -q '\.rsrc' ||
+	grep -q '\.rsrc' <<<"$(x86_64-w64-mingw32-objdump -h "$stage/$APP_BINARY.exe")" ||
 		die "$APP_BINARY.exe has no resource section"
 
 	cp "$res/$APP_BINARY.ico" "$stage/"

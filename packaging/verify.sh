@@ -83,7 +83,7 @@ verify_deb_static() {
 	log "dpkg -I"
 	dpkg-deb -f "$DEB" Package Version Architecture Depends Recommends Installed-Size | sed 's/^/    /' >&2
 	[[ $(dpkg-deb -f "$DEB" Version) == "$DEB_VERSION" ]] || die "the .deb version is not $DEB_VERSION"
-	dpkg-deb -f "$DEB" Depends | grep -q libgl1 || die "Depends lacks libgl1"
+	grep -q libgl1 <<<"$(dpkg-deb -f "$DEB" Depends)" || die "Depends lacks libgl1"
 	pass "version $DEB_VERSION from FyneApp.toml; Depends computed by dpkg-shlibdeps"
 
 	log "lintian"
@@ -135,6 +135,7 @@ cleanup_chroot() {
 }
 
 verify_deb_install() {
+	[[ $(id -u) -eq 0 ]] || die "installing into a Debian root needs root (debootstrap, chroot, mount)"
 	CHROOT=$WORK/verify/bookworm
 	trap cleanup_chroot EXIT
 	debian_root "$CHROOT"
@@ -159,9 +160,10 @@ verify_deb_install() {
 	missing=$($in ldd "/usr/bin/$APP_BINARY" | grep 'not found' || true)
 	[[ -z $missing ]] || die "unresolved libraries in the chroot: $missing"
 	pass "ldd /usr/bin/$APP_BINARY: every library resolves"
-	local so
+	local so libs
+	libs=$($in ldconfig -p)
 	for so in libXcursor.so.1 libXrandr.so.2 libXinerama.so.1 libXi.so.6 libXxf86vm.so.1 libXrender.so.1 libX11-xcb.so.1; do
-		$in ldconfig -p | grep -q "$so" || die "$so (dlopen()ed by GLFW) is not installed"
+		grep -qF "$so " <<<"$libs" || die "$so (dlopen()ed by GLFW) is not installed"
 	done
 	pass "the X11 libraries GLFW dlopen()s are installed too"
 
@@ -275,6 +277,38 @@ regq() {
 	printf '%s\n' "$out" | tr -d '\r'
 }
 
+# check_exe_resources EXE ICO: the executable carries the version resource
+# (numeric and string versions from FyneApp.toml), the manifest and every
+# frame of the icon.
+check_exe_resources() {
+	python3 - "$1" "$2" "$WIN_VERSION" "$APP_NAME" "$APP_ID" <<-'EOF'
+		import struct, sys
+		exe = open(sys.argv[1], "rb").read()
+		ico = open(sys.argv[2], "rb").read()
+		winver, name, appid = sys.argv[3], sys.argv[4], sys.argv[5]
+		fail = lambda msg: sys.exit("resources: " + msg)
+		# VS_FIXEDFILEINFO follows the 0xFEEF04BD signature.
+		i = exe.find(struct.pack("<I", 0xFEEF04BD))
+		if i < 0:
+		    fail("no VS_VERSION_INFO")
+		_, fms, fls, pms, pls = struct.unpack_from("<5I", exe, i + 4)
+		got = "%d.%d.%d.%d" % (fms >> 16, fms & 0xFFFF, fls >> 16, fls & 0xFFFF)
+		if got != winver:
+		    fail("FILEVERSION is %s, want %s" % (got, winver))
+		for key, val in (("ProductName", name), ("FileVersion", winver), ("OriginalFilename", "echotray.exe")):
+		    if (key + "\0").encode("utf-16-le") not in exe or val.encode("utf-16-le") not in exe:
+		        fail("version string %s=%s missing" % (key, val))
+		if ('name="%s"' % appid).encode() not in exe or b"asInvoker" not in exe:
+		    fail("application manifest missing")
+		count = struct.unpack_from("<3H", ico)[2]
+		for n in range(count):
+		    size, off = struct.unpack_from("<II", ico, 6 + 16 * n + 8)
+		    if ico[off:off + size] not in exe:
+		        fail("icon frame %d not embedded" % n)
+		print("FILEVERSION %s, ProductName %s, manifest, %d icon frames" % (got, name, count))
+	EOF
+}
+
 # lnk_has_aumid FILE: the shortcut stores the AppUserModelID (UTF-16LE).
 lnk_has_aumid() {
 	python3 - "$1" "$APP_ID" <<-'EOF'
@@ -315,6 +349,9 @@ verify_windows() {
 		[[ -f $inst/$f ]] || die "setup did not install $f"
 	done
 	pass "installed in %LocalAppData%\\Programs\\$APP_NAME in $((SECONDS - start)) s: $(cd "$inst" && ls | tr '\n' ' ')"
+	local res
+	res=$(check_exe_resources "$inst/$APP_BINARY.exe" "$inst/$APP_BINARY.ico") || die "$APP_BINARY.exe $res"
+	pass "$APP_BINARY.exe resources: $res"
 	[[ -f $lnk ]] || die "no Start-menu shortcut at $lnk"
 	if lnk_has_aumid "$lnk"; then
 		pass "Start-menu shortcut $APP_NAME.lnk with System.AppUserModel.ID=$APP_ID"
@@ -360,14 +397,14 @@ verify_windows() {
 	[[ ! -e $lnk ]] || die "Start-menu shortcut still there"
 	[[ -z $(regq "$aumid_key") ]] || die "AppUserModelId key still there"
 	[[ -z $(regq "$uninst_key") ]] || die "Uninstall key still there"
-	regq "$run_key" | grep -q "$APP_BINARY.exe" && die "Run value still there"
+	grep -q "$APP_BINARY.exe" <<<"$(regq "$run_key")" && die "Run value still there"
 	[[ -f $data/history.db ]] || die "silent uninstall removed the user data"
 	pass "uninstall.exe /S removed files, shortcut, AUMID, Run and Uninstall keys; kept %LocalAppData%\\$APP_NAME"
 
 	log "wine setup.exe /S /NOAUTOSTART, then uninstall.exe /S /REMOVEDATA"
 	w wine "$SETUP" /S /NOAUTOSTART || die "setup.exe /S /NOAUTOSTART failed"
 	[[ -f $inst/$APP_BINARY.exe ]] || die "second install failed"
-	regq "$run_key" | grep -q "$APP_BINARY.exe" && die "/NOAUTOSTART still wrote the Run value"
+	grep -q "$APP_BINARY.exe" <<<"$(regq "$run_key")" && die "/NOAUTOSTART still wrote the Run value"
 	pass "/NOAUTOSTART: installed without the Run value"
 	mkdir -p "$appdata/$APP_NAME" "$appdata/fyne/$APP_ID"
 	echo cfg >"$appdata/$APP_NAME/config.json"
