@@ -98,7 +98,7 @@ func openStore(path string, opts StoreOptions, configure func(*Store)) (*Store, 
 	}
 	// SQLite gives -wal and -shm the database file's mode; make sure.
 	for _, p := range []string{path, path + "-wal", path + "-shm"} {
-		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := restrictMode(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			w.Close()
 			return nil, fmt.Errorf("open history: %w", err)
 		}
@@ -169,7 +169,7 @@ func prepareFile(path string) (fresh bool, err error) {
 	if err != nil {
 		return false, fmt.Errorf("open history: %w", err)
 	}
-	if err := os.Chmod(path, 0o600); err != nil {
+	if err := restrictMode(path); err != nil {
 		return false, fmt.Errorf("open history: %w", err)
 	}
 	return fi.Size() == 0, nil

@@ -18,7 +18,7 @@ want=(
 	x11-utils xdotool imagemagick
 )
 if [[ "${1:-}" == dist ]]; then
-	want+=(gcc-mingw-w64-x86-64 nsis lintian debootstrap dpkg-dev fakeroot xz-utils wine wine64)
+	want+=(gcc-mingw-w64-x86-64 nsis lintian debootstrap dpkg-dev xz-utils wine wine64 desktop-file-utils appstream python3 make)
 fi
 
 missing=()
