@@ -60,6 +60,10 @@ func (c *CLI) Watch(ctx context.Context, o WatchOptions) error {
 	if o.NoNotify {
 		notifier = discardNotifier{}
 	}
+	icon := ""
+	if notifier == nil { // the service makes the desktop notifier: give it the app's icon
+		icon = notificationIcon(c.logger())
+	}
 	out := &eventPrinter{w: c.Stdout, json: o.JSON}
 	states := &stateReporter{c: c, cfg: cfg}
 	expired := make(chan struct{}, 1)
@@ -68,6 +72,9 @@ func (c *CLI) Watch(ctx context.Context, o WatchOptions) error {
 		Session:  sess,
 		Store:    store,
 		Notifier: notifier,
+		AppName:  c.Info.Name,
+		AppID:    c.Info.ID,
+		Icon:     icon,
 		Logger:   c.logger(),
 		Hooks: Hooks{
 			OnEntry: out.print,

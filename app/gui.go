@@ -123,12 +123,13 @@ func RunGUI(a fyne.App, opts GUIOptions) error {
 		logPath:   opts.LogPath,
 		tick:      trayTick,
 	})
-	notifier := notify.NewDesktopNotifier(appName, iconPath, g.onNotificationClick)
+	notifier := notify.NewDesktopNotifier(appName, opts.Info.ID, iconPath, g.onNotificationClick)
 	svc := NewService(ServiceOptions{
 		Session:  sess,
 		Store:    store,
 		Notifier: notifier,
 		AppName:  appName,
+		AppID:    opts.Info.ID,
 		Icon:     iconPath,
 		Logger:   opts.Logger,
 		Hooks:    g.hooks(),

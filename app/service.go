@@ -57,6 +57,7 @@ type ServiceOptions struct {
 	Store    *notify.Store   // required: the history
 	Notifier notify.Notifier // nil means notify.NewDesktopNotifier
 	AppName  string          // shown by the notification server; "" means "EchoTray"
+	AppID    string          // application ID: Linux desktop-entry hint, Windows toast AppUserModelID
 	Icon     string          // icon file for notifications; "" means none
 	Logger   *slog.Logger    // nil means discard
 	Hooks    Hooks
@@ -116,7 +117,7 @@ func (s *Service) newNotifier() notify.Notifier {
 	if s.opts.Notifier != nil {
 		return keepOpen{s.opts.Notifier}
 	}
-	return notify.NewDesktopNotifier(s.opts.AppName, s.opts.Icon, s.onClick)
+	return notify.NewDesktopNotifier(s.opts.AppName, s.opts.AppID, s.opts.Icon, s.onClick)
 }
 
 // keepOpen hides the Close method of a notifier owned by someone else.

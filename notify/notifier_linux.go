@@ -39,16 +39,22 @@ var openAction = []string{"default", "Open"}
 // escaped when the server renders markup. The connection is made on first
 // use and again after it drops; when the session bus cannot be reached at
 // all, notifications go through beeep instead (notify-send, kdialog). The
-// returned Notifier is an io.Closer; Center.Close closes it.
-func NewDesktopNotifier(appName, iconPath string, onClick func(entryID int64)) Notifier {
-	return newDBusNotifier(appName, iconPath, onClick, func() (*dbus.Conn, error) {
+// returned Notifier is an io.Closer; Center.Close closes it. appID, the
+// application ID (the .desktop file's name), goes into the "desktop-entry"
+// hint, with which servers such as GNOME's attribute the notification to the
+// installed application.
+func NewDesktopNotifier(appName, appID, iconPath string, onClick func(entryID int64)) Notifier {
+	d := newDBusNotifier(appName, iconPath, onClick, func() (*dbus.Conn, error) {
 		return dbus.ConnectSessionBus()
 	}, newBeeepNotifier(appName, iconPath, true))
+	d.appID = appID
+	return d
 }
 
 // dbusNotifier implements Notifier with org.freedesktop.Notifications.
 type dbusNotifier struct {
 	appName  string
+	appID    string // desktop-entry hint; "" sends none
 	icon     string
 	onClick  func(entryID int64)
 	connect  func() (*dbus.Conn, error)
@@ -124,6 +130,9 @@ func (d *dbusNotifier) send(ctx context.Context, conn *dbus.Conn, m Message) (id
 		return 0, false, err
 	}
 	args := notifyArgs(m, d.appName, d.icon, caps, d.onClick != nil)
+	if d.appID != "" {
+		args.hints["desktop-entry"] = dbus.MakeVariant(d.appID)
+	}
 	obj := conn.Object(fdoName, fdoPath)
 	err = obj.CallWithContext(ctx, fdoIface+".Notify", 0, args.appName, args.replacesID, args.appIcon,
 		args.summary, args.body, args.actions, args.hints, args.expireTimeout).Store(&id)

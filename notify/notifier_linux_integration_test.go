@@ -216,7 +216,7 @@ func TestNotifierDBusIntegration(t *testing.T) {
 	srv := startServer(t, bus.addr, "body", "body-markup", "actions", "persistence")
 
 	clicks := make(chan int64, 4)
-	notifier := NewDesktopNotifier("EchoTray", testIcon, func(id int64) { clicks <- id })
+	notifier := NewDesktopNotifier("EchoTray", "net.traidnet.echotray", testIcon, func(id int64) { clicks <- id })
 	store := &fakeStore{}
 	center := NewCenter(CenterConfig{Store: store, Notifier: notifier, AppName: "EchoTray", Icon: testIcon})
 	defer center.Close()
@@ -243,6 +243,9 @@ func TestNotifierDBusIntegration(t *testing.T) {
 	}
 	if u := urgencyHint(t, r); u != byte(UrgencyCritical) {
 		t.Errorf("urgency = %d, want critical (2)", u)
+	}
+	if v, ok := r.Hints["desktop-entry"].Value().(string); !ok || v != "net.traidnet.echotray" {
+		t.Errorf("desktop-entry hint = %v, want the application ID", r.Hints["desktop-entry"])
 	}
 
 	// The user clicks it: the app is asked to open that history entry.
@@ -282,7 +285,7 @@ func TestNotifierDBusPlainServer(t *testing.T) {
 	t.Setenv("DBUS_SESSION_BUS_ADDRESS", bus.addr)
 	srv := startServer(t, bus.addr, "body") // no markup, no actions
 
-	n := NewDesktopNotifier("EchoTray", testIcon, func(int64) {})
+	n := NewDesktopNotifier("EchoTray", "net.traidnet.echotray", testIcon, func(int64) {})
 	defer n.(io.Closer).Close()
 	if err := n.Notify(t.Context(), Message{EntryID: 3, Title: "A <b>", Body: "Tom & <i>Jerry</i>", Urgency: UrgencyNormal}); err != nil {
 		t.Fatal(err)
@@ -317,7 +320,7 @@ func TestNotifierDBusReconnects(t *testing.T) {
 	srv := startServer(t, bus.addr, "body", "actions")
 
 	clicks := make(chan int64, 1)
-	n := NewDesktopNotifier("EchoTray", testIcon, func(id int64) { clicks <- id })
+	n := NewDesktopNotifier("EchoTray", "net.traidnet.echotray", testIcon, func(id int64) { clicks <- id })
 	defer n.(io.Closer).Close()
 	if err := n.Notify(t.Context(), Message{EntryID: 1, Title: "first"}); err != nil {
 		t.Fatal(err)
@@ -353,7 +356,7 @@ func TestNotifierDBusUnavailable(t *testing.T) {
 	// No bus at all: the notifier reports an error (after trying beeep's
 	// fallbacks) instead of hanging or panicking.
 	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path="+filepath.Join(t.TempDir(), "no-bus"))
-	n := NewDesktopNotifier("EchoTray", testIcon, nil)
+	n := NewDesktopNotifier("EchoTray", "net.traidnet.echotray", testIcon, nil)
 	defer n.(io.Closer).Close()
 	done := make(chan error, 1)
 	go func() { done <- n.Notify(t.Context(), Message{Title: "x", Body: "y"}) }()
