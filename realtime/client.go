@@ -247,6 +247,22 @@ func (c *Client) wantedList() []string {
 	return out
 }
 
+// wantedEntries returns the wanted, subscribable channels in order and their
+// entries, read at one instant.
+func (c *Client) wantedEntries() ([]string, map[string]*wantedSub) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	order := make([]string, 0, len(c.order))
+	m := make(map[string]*wantedSub, len(c.order))
+	for _, ch := range c.order {
+		if w := c.wanted[ch]; !w.invalid {
+			order = append(order, ch)
+			m[ch] = w
+		}
+	}
+	return order, m
+}
+
 // setSubStatus records a status change of a wanted channel and publishes it.
 // Only the supervisor calls it, so publications keep their order. A change to
 // the same status without an error is not published again.

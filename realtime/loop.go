@@ -39,6 +39,9 @@ type connSub struct {
 	retries  int
 	seq      uint64             // current authorisation attempt
 	cancel   context.CancelFunc // cancels the authorisation in flight
+	// want is the wanted-set entry this subscription serves; Unsubscribe
+	// followed by Subscribe replaces it, and the channel is subscribed anew.
+	want *wantedSub
 }
 
 // loop is the supervisor's state. Only the supervisor goroutine touches it.
@@ -438,30 +441,32 @@ func (l *loop) reconcile() {
 	if l.state != StateConnected || l.conn == nil {
 		return
 	}
-	wanted := l.c.wantedList()
-	set := make(map[string]struct{}, len(wanted))
-	for _, ch := range wanted {
-		set[ch] = struct{}{}
+	order, wanted := l.c.wantedEntries()
+	for ch, s := range l.subs {
+		if w, ok := wanted[ch]; !ok || w != s.want {
+			l.dropSub(ch, s)
+		}
+	}
+	for _, ch := range order {
 		if l.subs[ch] == nil {
-			s := &connSub{}
+			s := &connSub{want: wanted[ch]}
 			l.subs[ch] = s
 			l.c.setSubStatus(ch, SubscriptionPending, nil)
 			l.attemptSub(ch, s)
 		}
 	}
-	for ch, s := range l.subs {
-		if _, ok := set[ch]; ok {
-			continue
-		}
-		if s.cancel != nil {
-			s.cancel()
-		}
-		if s.phase == phaseSent || s.phase == phaseSubscribed {
-			l.send(unsubscribeFrame(ch))
-		}
-		delete(l.subs, ch)
-	}
 	l.armSubTimer()
+}
+
+// dropSub leaves a channel on the current connection.
+func (l *loop) dropSub(ch string, s *connSub) {
+	if s.cancel != nil {
+		s.cancel()
+	}
+	if s.phase == phaseSent || s.phase == phaseSubscribed {
+		l.send(unsubscribeFrame(ch))
+	}
+	delete(l.subs, ch)
 }
 
 // attemptSub starts one subscription attempt on the live connection.

@@ -266,3 +266,32 @@ func TestInvalidChannelsAndMissingAuthorizer(t *testing.T) {
 		fc.expectNone(t, "pusher:subscribe", time.Minute)
 	})
 }
+
+// Unsubscribe followed at once by Subscribe (a UI toggling a channel off and
+// on) may reach the supervisor as one wake-up. The channel must end up
+// subscribed again and reported so, with a fresh Subscribed change (the
+// moment to catch up), not stuck in Pending.
+func TestUnsubscribeThenSubscribeResubscribes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := newFakeServer(t)
+		r := newRecorder()
+		c := newTestClient(t, s, testConfig(s, r))
+		c.Subscribe("tenant.1")
+		c.Connect()
+		fc := s.next(t, time.Second)
+		r.waitSub(t, "tenant.1", SubscriptionSubscribed, time.Second)
+		for i := range 20 {
+			c.Unsubscribe("tenant.1")
+			c.Subscribe("tenant.1")
+			synctest.Wait()
+			if got := c.Subscriptions()["tenant.1"]; got != SubscriptionSubscribed {
+				t.Fatalf("round %d: status %s after Unsubscribe+Subscribe, want subscribed; history %v", i, got, r.subHistory())
+			}
+			r.waitSub(t, "tenant.1", SubscriptionSubscribed, time.Second)
+		}
+		fc.send("X", "tenant.1", `{}`)
+		if e := r.waitEvent(t, time.Second); e.Channel != "tenant.1" {
+			t.Fatalf("event %+v", e)
+		}
+	})
+}
