@@ -337,10 +337,11 @@ func (l *loop) route(f frame, received time.Time) {
 		l.log.Warn("realtime: server error", "code", pe.Code, "message", pe.Message, "channel", f.Channel)
 		if pe.Code == 4009 && f.Channel == "" {
 			// Reverb's answer to a bad channel signature names no channel:
-			// fail every subscription still waiting for confirmation.
+			// fail every signed subscription still waiting for
+			// confirmation (a public channel has no signature to reject).
 			err := fmt.Errorf("realtime: server rejected a subscription: pusher:error %d: %s", pe.Code, pe.Message)
 			for ch, s := range l.subs {
-				if s.phase == phaseSent {
+				if s.phase == phaseSent && needsAuth(ch) {
 					l.subFailed(ch, s, err, true)
 				}
 			}

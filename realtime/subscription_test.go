@@ -295,3 +295,42 @@ func TestUnsubscribeThenSubscribeResubscribes(t *testing.T) {
 		}
 	})
 }
+
+// A channel-less pusher:error 4009 is Reverb's answer to a bad channel
+// signature. It cannot concern a public channel, so a public subscription
+// waiting for its confirmation at that moment must not be failed, left and
+// retried (losing its events meanwhile).
+func TestChannelLess4009SparesPublicChannels(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := newFakeServer(t)
+		s.onSubscribe = func(fc *fakeConn, ch, auth string) subscribeReply { return replyIgnore }
+		r := newRecorder()
+		cfg := testConfig(s, r)
+		cfg.Authorizer = &signingAuthorizer{}
+		c := newTestClient(t, s, cfg)
+		c.Subscribe("private-user.5")
+		c.Subscribe("tenant.1")
+		c.Connect()
+		fc := s.next(t, time.Second)
+		fc.expect(t, "pusher:subscribe", time.Second)
+		fc.expect(t, "pusher:subscribe", time.Second)
+		fc.send("pusher:error", "", `{"code":4009,"message":"Connection is unauthorized"}`)
+		f := r.waitSub(t, "private-user.5", SubscriptionFailed, time.Second)
+		if !strings.Contains(f.Err.Error(), "4009") {
+			t.Fatalf("error %v", f.Err)
+		}
+		fc.sendRaw(`{"event":"pusher_internal:subscription_succeeded","channel":"tenant.1"}`)
+		r.waitSub(t, "tenant.1", SubscriptionSubscribed, time.Second)
+		for _, h := range r.subHistory() {
+			if h == "tenant.1:failed" {
+				t.Fatalf("public channel failed by a signature error; history %v", r.subHistory())
+			}
+		}
+		synctest.Wait()
+		for len(fc.frames) > 0 {
+			if f := <-fc.frames; f.Event == "pusher:unsubscribe" && strings.Contains(string(f.Data), "tenant.1") {
+				t.Fatalf("left the public channel: %s", f.Data)
+			}
+		}
+	})
+}
