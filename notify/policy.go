@@ -51,14 +51,15 @@ func (p Prefs) Paused(now time.Time) bool {
 	return !p.PausedUntil.IsZero() && now.Before(p.PausedUntil)
 }
 
-// IsMuted reports whether event (a short or namespaced name) is muted.
+// IsMuted reports whether event (a short or namespaced name) is muted. The
+// keys of Muted may be namespaced too; case does not matter.
 func (p Prefs) IsMuted(event string) bool {
 	name := ShortName(event)
 	if p.Muted[name] {
 		return true
 	}
 	for k, v := range p.Muted {
-		if v && strings.EqualFold(k, name) {
+		if v && strings.EqualFold(ShortName(k), name) {
 			return true
 		}
 	}

@@ -199,6 +199,18 @@ func TestPolicyMute(t *testing.T) {
 	if !prefs.IsMuted(`App\Events\PaymentCompleted`) {
 		t.Error("IsMuted must accept namespaced names")
 	}
+	// A mute written with the namespace in the config file ("muted":
+	// ["App\\Events\\UserDeleted"]) mutes the event, as a namespaced
+	// override key does in the catalog.
+	ns := Prefs{Muted: map[string]bool{`App\Events\UserDeleted`: true}}
+	for _, ev := range []string{"UserDeleted", `App\Events\UserDeleted`} {
+		if !ns.IsMuted(ev) {
+			t.Errorf("IsMuted(%q) with a namespaced mute = false", ev)
+		}
+	}
+	if ns.IsMuted("UserCreated") {
+		t.Error("a namespaced mute muted another event")
+	}
 }
 
 func TestPolicyFlushDropsWhatBecameHidden(t *testing.T) {
