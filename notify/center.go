@@ -1,7 +1,9 @@
 package notify
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -152,6 +154,7 @@ func (c *Center) Handle(ctx context.Context, in Incoming) (Entry, error) {
 		entryID: e.ID,
 		timeout: n.Timeout,
 		key:     e.Key,
+		payload: sha256.Sum256(bytes.TrimSpace(in.Data)),
 		noun:    [2]string{one, many},
 	}
 	if c.catalog.Muted(name) {

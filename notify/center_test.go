@@ -220,6 +220,27 @@ func TestCenterSameContentWithoutIDNotifiesOnce(t *testing.T) {
 	})
 }
 
+// Two different events that render to the same sentence (the payload names
+// no one, so the generic text is used) are two notifications: content
+// de-duplication is for the same event seen twice, not for look-alikes.
+func TestCenterLookAlikeEventsBothNotify(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store, n := &fakeStore{}, &fakeNotifier{}
+		c := NewCenter(CenterConfig{Store: store, Notifier: n})
+		defer c.Close()
+		c.Handle(t.Context(), in("HotspotUserExpired", `{"hotspot_user":{"id":11,"mac_address":"AA:BB:CC:00:00:11"}}`))
+		c.Handle(t.Context(), in("HotspotUserExpired", `{"hotspot_user":{"id":12,"mac_address":"AA:BB:CC:00:00:12"}}`))
+		synctest.Wait()
+		msgs := n.sent()
+		if len(store.all()) != 2 || len(msgs) != 2 {
+			t.Fatalf("stored %d, notified %v; want 2 and 2", len(store.all()), titles(msgs))
+		}
+		if msgs[0].Body != msgs[1].Body {
+			t.Fatalf("the test needs look-alikes: %q vs %q", msgs[0].Body, msgs[1].Body)
+		}
+	})
+}
+
 func TestCenterFloodSummaryAfterWindow(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		store, n := &fakeStore{}, &fakeNotifier{}

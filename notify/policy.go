@@ -17,7 +17,8 @@ const (
 	// DefaultFloodWindow is the flood control window.
 	DefaultFloodWindow = 10 * time.Second
 	// DedupeWindow is how long a shown event is remembered: by its key when
-	// it carried an event id, else by its content (event, title, message).
+	// it carried an event id, else by its content (event, title, message
+	// and payload).
 	// The same again within it is stored but not shown a second time (e.g. a
 	// replay after a reconnect, or one event broadcast on two channels the
 	// user listens to).
@@ -95,6 +96,7 @@ type item struct {
 	entryID int64
 	timeout time.Duration
 	key     string    // the event's own key (Entry.Key); "" = de-duplicate by content
+	payload [32]byte  // SHA-256 of the raw payload: part of the content
 	noun    [2]string // singular and plural, for summaries
 }
 
@@ -210,7 +212,9 @@ func (p *policy) duplicate(now time.Time, it item) bool {
 	}
 	key := "id\x00" + it.key
 	if it.key == "" {
-		key = "content\x00" + it.event + "\x00" + it.title + "\x00" + it.body
+		// The payload too: two events that render alike (a generic
+		// sentence for two different models) are two events.
+		key = "content\x00" + it.event + "\x00" + it.title + "\x00" + it.body + "\x00" + string(it.payload[:])
 	}
 	if at, dup := p.seen[key]; dup && now.Sub(at) < DedupeWindow && !now.Before(at) {
 		return true
