@@ -263,6 +263,9 @@ type gui struct {
 	bg     sync.WaitGroup // worker goroutines
 	closed atomic.Bool    // shutting down: late UI work is dropped
 	retry  chan struct{}  // "Reconnect now" while restoring the session
+	// stopRestore ends the restore attempts: a sign-out or a new sign-in
+	// replaces the session they are about.
+	stopRestore context.CancelFunc
 
 	// Fyne thread.
 	history    *HistoryView
@@ -306,6 +309,7 @@ func newGUI(d guiDeps) *gui {
 	}
 	g := &gui{deps: d, log: d.log, retry: make(chan struct{}, 1), banners: map[string]string{}}
 	g.ctx, g.cancel = context.WithCancel(context.Background())
+	g.stopRestore = func() {}
 
 	cfg := d.config.Effective()
 	// Connecting until the stored session is checked: no "not signed in"
@@ -404,7 +408,9 @@ func (g *gui) start(trayPresent bool) {
 		// sign-in window comes alone.
 		g.showOnRestore = true
 	}
-	g.goBG(g.restore)
+	ctx, cancel := context.WithCancel(g.ctx)
+	g.stopRestore = cancel
+	g.goBG(func() { g.restore(ctx) })
 	if g.deps.tick > 0 {
 		g.goBG(g.ticker)
 	}
@@ -434,26 +440,34 @@ func (g *gui) ticker() {
 
 // restore signs in with the stored token, retrying while the server cannot
 // be reached (the tray says when the next attempt is).
-func (g *gui) restore() {
+func (g *gui) restore(ctx context.Context) {
+	// do runs f on the Fyne thread unless the attempts were ended meanwhile.
+	do := func(f func()) {
+		g.do(func() {
+			if ctx.Err() == nil {
+				f()
+			}
+		})
+	}
 	wait := restoreRetryMin
 	for {
-		u, err := g.deps.session.Restore(g.ctx)
-		if g.ctx.Err() != nil {
+		u, err := g.deps.session.Restore(ctx)
+		if ctx.Err() != nil {
 			return
 		}
 		switch {
 		case err == nil:
-			g.do(func() {
+			do(func() {
 				g.startService(u)
 				g.showHistoryOnRestore()
 			})
 			return
 		case errors.Is(err, ErrNotSignedIn):
-			g.do(func() { g.showSignIn("") })
+			do(func() { g.showSignIn("") })
 			g.probeKeyring()
 			return
 		case errors.Is(err, ErrSessionExpired):
-			g.do(func() {
+			do(func() {
 				g.status.Conn = tray.Expired
 				g.refreshTray()
 				g.showSignIn(ErrSessionExpired.Error())
@@ -461,7 +475,7 @@ func (g *gui) restore() {
 			return
 		case errors.Is(err, ErrKeyringUnavailable):
 			g.log.Warn("cannot read the token", "err", err)
-			g.do(func() {
+			do(func() {
 				g.keyringDown = true
 				g.login.keyringUnavailable()
 				g.showSignIn("")
@@ -470,7 +484,7 @@ func (g *gui) restore() {
 		}
 		next := g.deps.now().Add(wait)
 		g.log.Warn("cannot restore the session; retrying", "err", err, "in", wait)
-		g.do(func() {
+		do(func() {
 			g.status.Conn, g.status.NextAttempt = tray.Offline, next
 			g.setBanner("connection", "Cannot reach the server: "+sentence(err.Error())+" EchoTray keeps trying.")
 			g.refreshTray()
@@ -481,7 +495,7 @@ func (g *gui) restore() {
 		case <-timer.C:
 		case <-g.retry:
 			timer.Stop()
-		case <-g.ctx.Done():
+		case <-ctx.Done():
 			timer.Stop()
 			return
 		}
@@ -529,6 +543,7 @@ func (g *gui) startService(u User) {
 
 // onSignedIn runs after the sign-in window signed in.
 func (g *gui) onSignedIn(u User) {
+	g.stopRestore()
 	g.startService(u)
 	if !g.deps.hidden || !g.trayPresent {
 		g.showHistory()
@@ -697,6 +712,7 @@ func (g *gui) sendTest() {
 }
 
 func (g *gui) signOut() {
+	g.stopRestore()
 	g.status = tray.Status{Conn: tray.SignedOut, PausedUntil: g.status.PausedUntil}
 	g.setBanner("connection", "")
 	g.refreshTray()

@@ -606,3 +606,53 @@ func TestGUIFailedConnectionIsNotExpiry(t *testing.T) {
 		t.Errorf("icon %s banner %q", f.tray.icon(), f.g.history.banner.Text)
 	}
 }
+
+// until runs the queued UI work until cond holds (workers queue it from
+// their goroutines), failing after 10 s.
+func (f *guiFixture) until(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for f.q.flush(); !cond(); f.q.flush() {
+		select {
+		case <-f.q.ready:
+		case <-timeout:
+			t.Fatalf("%s: not within 10 s", what)
+		}
+	}
+}
+
+// Signing out while the stored session is still being restored (server
+// unreachable), then signing in again, must end the restore attempts: a
+// late successful restore would start the service a second time and leave
+// the tray saying "connecting" for a connection that is long up.
+func TestGUISignOutEndsRestoreAttempts(t *testing.T) {
+	sess := &fakeSession{
+		restores: []error{&APIError{Kind: KindUnreachable, Message: "Cannot reach http://x: connection refused"}},
+		called:   make(chan struct{}, 4),
+	}
+	f := newTestGUI(t, sess, true, true)
+	<-sess.called
+	f.until(t, "offline while restoring", func() bool { return f.g.status.Conn == tray.Offline })
+
+	f.tray.item(t, tray.LabelSignOut).Action()
+	f.until(t, "sign-in window after signing out", func() bool { return f.shown(f.g.login.win) })
+	fill(&testLogin{loginWindow: f.g.login}, "https://billing.example.com", "alice@example.com", "pw")
+	test.Tap(f.g.login.submit)
+	f.g.login.pending.Wait()
+	f.settle()
+	f.g.hooks().OnState(realtime.StateChange{Current: realtime.StateConnected})
+	f.settle()
+
+	// The restore loop's timer fires (or Reconnect now is used).
+	select {
+	case f.g.retry <- struct{}{}:
+	default:
+	}
+	f.settle()
+	if n := len(f.svc.started); n != 1 {
+		t.Errorf("service started %d times; the old restore attempt started it again", n)
+	}
+	if f.tray.icon() != "tray-connected-64.png" {
+		t.Errorf("tray %s %q after a stale restore; want connected", f.tray.icon(), f.tray.tooltip())
+	}
+}
