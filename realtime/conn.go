@@ -20,9 +20,12 @@ const (
 	writeTimeout = 10 * time.Second
 	// closeFrameTimeout bounds sending the close frame on a graceful close.
 	closeFrameTimeout = time.Second
-	// outQueue is the writer's queue length; a connection whose writer falls
-	// this far behind is considered stalled and is replaced.
-	outQueue = 256
+	// maxOutQueue is the most frames waiting for the writer; a connection
+	// whose writer falls this far behind is considered stalled and is
+	// replaced. (A stuck peer is normally caught first by writeTimeout.) The
+	// queue is otherwise unbounded so that subscribing many channels at once
+	// is not mistaken for a stall.
+	maxOutQueue = 1 << 16
 	// keepReadBuffer is the largest read buffer kept between frames.
 	keepReadBuffer = 64 << 10
 )
@@ -66,7 +69,10 @@ type conn struct {
 	url    string
 	ctx    context.Context
 	cancel context.CancelFunc
-	out    chan []byte
+
+	outMu   sync.Mutex
+	out     [][]byte      // frames waiting for the writer
+	outWake chan struct{} // capacity 1: out is not empty
 
 	// lastRead is when anything (a message or a control frame) was last
 	// read, in nanoseconds since c.epoch on the monotonic clock.
@@ -82,7 +88,7 @@ type conn struct {
 
 func newConn(c *Client, gen uint64, url string) *conn {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &conn{c: c, gen: gen, url: url, ctx: ctx, cancel: cancel, out: make(chan []byte, outQueue)}
+	return &conn{c: c, gen: gen, url: url, ctx: ctx, cancel: cancel, outWake: make(chan struct{}, 1)}
 }
 
 // close ends the connection. A graceful close of an established connection
@@ -112,15 +118,34 @@ func (cc *conn) close(graceful bool) {
 	_ = raw.Close()
 }
 
-// send queues a frame for the writer. When the queue is full the connection
-// is stalled: it is closed, and the reader then reports the loss.
+// send queues a frame for the writer. It never blocks. When maxOutQueue
+// frames are already waiting the connection is stalled: it is closed, and the
+// reader then reports the loss.
 func (cc *conn) send(b []byte) {
-	select {
-	case cc.out <- b:
-	default:
+	cc.outMu.Lock()
+	full := len(cc.out) >= maxOutQueue
+	if !full {
+		cc.out = append(cc.out, b)
+	}
+	cc.outMu.Unlock()
+	if full {
 		cc.setWriteErr(errors.New("realtime: connection stalled: write queue full"))
 		cc.close(false)
+		return
 	}
+	select {
+	case cc.outWake <- struct{}{}:
+	default:
+	}
+}
+
+// takeOut returns the frames waiting for the writer and empties the queue.
+func (cc *conn) takeOut() [][]byte {
+	cc.outMu.Lock()
+	defer cc.outMu.Unlock()
+	q := cc.out
+	cc.out = nil
+	return q
 }
 
 func (cc *conn) setWriteErr(err error) {
@@ -350,13 +375,18 @@ func (cc *conn) writeLoop(ws *websocket.Conn, done chan<- struct{}) {
 	defer close(done)
 	for {
 		select {
-		case b := <-cc.out:
-			_ = ws.SetWriteDeadline(time.Now().Add(writeTimeout))
-			if err := ws.WriteMessage(websocket.TextMessage, b); err != nil {
-				cc.setWriteErr(fmt.Errorf("realtime: write failed: %w", err))
-				cc.cancel()
-				cc.closeRaw()
-				return
+		case <-cc.outWake:
+			for _, b := range cc.takeOut() {
+				if cc.ctx.Err() != nil {
+					break // closing: the ctx.Done case below runs next
+				}
+				_ = ws.SetWriteDeadline(time.Now().Add(writeTimeout))
+				if err := ws.WriteMessage(websocket.TextMessage, b); err != nil {
+					cc.setWriteErr(fmt.Errorf("realtime: write failed: %w", err))
+					cc.cancel()
+					cc.closeRaw()
+					return
+				}
 			}
 		case <-cc.ctx.Done():
 			if cc.graceful.Load() {

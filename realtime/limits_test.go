@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -203,5 +204,33 @@ func TestStalledWriterReplacesConnection(t *testing.T) {
 		}
 		s.next(t, time.Minute)
 		r.waitState(t, StateConnected, time.Second)
+	})
+}
+
+// Subscribing many channels queues one pusher:subscribe each at once. That
+// burst is not a stalled writer: the client must stay on its connection and
+// subscribe them all.
+func TestManyChannelsDoNotStallTheConnection(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := newFakeServer(t)
+		r := newRecorder()
+		c := newTestClient(t, s, testConfig(s, r))
+		const n = 1000
+		for i := range n {
+			c.Subscribe(fmt.Sprintf("tenant.%d", i))
+		}
+		c.Connect()
+		s.next(t, time.Second)
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		got := 0
+		for _, st := range c.Subscriptions() {
+			if st == SubscriptionSubscribed {
+				got++
+			}
+		}
+		if got != n || s.dialCount() != 1 {
+			t.Fatalf("%d of %d subscribed after %d dials; states %v", got, n, s.dialCount(), r.stateHistory())
+		}
 	})
 }
