@@ -287,6 +287,9 @@ type gui struct {
 	// showOnRestore: show the history window once the session is restored
 	// (a normal start, not hidden).
 	showOnRestore bool
+	// unstarted is the signed-in user whose connection could not be set
+	// up (bad settings); Reconnect now and saved settings try again.
+	unstarted *User
 }
 
 // newGUI builds the windows (all hidden) and the tray model; attach and
@@ -526,6 +529,7 @@ func (g *gui) probeKeyring() {
 
 // startService connects for u; on the Fyne thread.
 func (g *gui) startService(u User) {
+	g.unstarted = nil
 	g.status = tray.Status{Conn: tray.Connecting, User: u.Name, PausedUntil: g.deps.config.Effective().Notifications.PausedUntil}
 	g.setBanner("connection", "")
 	g.refreshTray()
@@ -533,6 +537,10 @@ func (g *gui) startService(u User) {
 		if err := g.service.Start(u); err != nil {
 			g.log.Error("cannot start the connection", "err", err)
 			g.do(func() {
+				if !g.status.Conn.SignedIn() {
+					return // signed out or expired meanwhile
+				}
+				g.unstarted = &u
 				g.status.Conn, g.status.NextAttempt = tray.Offline, time.Time{}
 				g.setBanner("connection", "Cannot connect: "+sentence(err.Error())+" Check the connection settings.")
 				g.refreshTray()
@@ -583,6 +591,7 @@ func (g *gui) onState(sc realtime.StateChange) {
 // onExpired handles the end of the session: tray, desktop notification and
 // the sign-in window.
 func (g *gui) onExpired() {
+	g.unstarted = nil
 	g.status.Conn, g.status.NextAttempt = tray.Expired, time.Time{}
 	g.refreshTray()
 	g.showSignIn(ErrSessionExpired.Error())
@@ -687,6 +696,10 @@ func (g *gui) setPause(until time.Time) {
 }
 
 func (g *gui) reconnect() {
+	if u := g.unstarted; u != nil {
+		g.startService(*u)
+		return
+	}
 	if g.service != nil && g.service.Running() {
 		g.goBG(g.service.Reconnect)
 		return
@@ -713,6 +726,7 @@ func (g *gui) sendTest() {
 
 func (g *gui) signOut() {
 	g.stopRestore()
+	g.unstarted = nil
 	g.status = tray.Status{Conn: tray.SignedOut, PausedUntil: g.status.PausedUntil}
 	g.setBanner("connection", "")
 	g.refreshTray()
@@ -764,6 +778,11 @@ func (g *gui) applyConfig(cfg Config) {
 	g.status.PausedUntil = cfg.Notifications.PausedUntil
 	g.refreshTray()
 	if g.service == nil {
+		return
+	}
+	if u := g.unstarted; u != nil {
+		g.service.SetPrefs(cfg.Prefs())
+		g.startService(*u) // the new settings may work
 		return
 	}
 	g.goBG(func() {

@@ -656,3 +656,45 @@ func TestGUISignOutEndsRestoreAttempts(t *testing.T) {
 		t.Errorf("tray %s %q after a stale restore; want connected", f.tray.icon(), f.tray.tooltip())
 	}
 }
+
+// When the connection cannot be set up (bad settings), the tray says "use
+// Reconnect now" and the banner says to check the settings: both must try
+// to start the service again.
+func TestGUIStartFailureRetried(t *testing.T) {
+	f := newTestGUI(t, &fakeSession{}, true, true)
+	f.svc.mu.Lock()
+	f.svc.startErr = errors.New("the Pusher host \"ws://x\" must be a bare host name")
+	f.svc.mu.Unlock()
+	f.settle()
+	if f.tray.tooltip() != "Offline — not retrying; use Reconnect now" {
+		t.Fatalf("tooltip %q", f.tray.tooltip())
+	}
+
+	// The settings are fixed and saved: the service starts.
+	f.svc.mu.Lock()
+	f.svc.startErr = nil
+	f.svc.mu.Unlock()
+	f.g.applyConfig(f.cfg.Effective())
+	f.settle()
+	if n := len(f.svc.started); n != 2 || !f.svc.Running() {
+		t.Fatalf("after saving the settings: %d starts, running %v; want a new start", n, f.svc.Running())
+	}
+	if !strings.HasPrefix(f.tray.icon(), "tray-connecting") || strings.Contains(f.g.history.banner.Text, "Cannot connect") {
+		t.Errorf("tray %s banner %q", f.tray.icon(), f.g.history.banner.Text)
+	}
+
+	// The same through Reconnect now.
+	f.svc.mu.Lock()
+	f.svc.startErr = errors.New("still wrong")
+	f.svc.mu.Unlock()
+	f.g.startService(User{ID: "5", Name: "Alice"})
+	f.settle()
+	f.svc.mu.Lock()
+	f.svc.startErr = nil
+	f.svc.mu.Unlock()
+	f.tray.item(t, tray.LabelReconnect).Action()
+	f.settle()
+	if n := len(f.svc.started); n != 4 || !f.svc.Running() {
+		t.Errorf("after Reconnect now: %d starts, running %v; want a new start", n, f.svc.Running())
+	}
+}
