@@ -28,6 +28,7 @@ const (
 	defaultRowPage     = 100
 	rowCacheMax        = 2000 // summaries kept in memory
 	maxPayloadShown    = 64 << 10
+	maxLateIDs         = 64 // IDs an out-of-order Added may fill in
 )
 
 // Labels of the filter selects' "everything" choices.
@@ -85,7 +86,11 @@ type HistoryView struct {
 	rows      map[int64]notify.Entry
 	total     int   // entries in the whole history
 	unread    int   // unread entries in the whole history
-	highWater int64 // newest ID Reload has accounted for
+	highWater int64 // newest ID Reload or Added has accounted for
+	// late holds the IDs below highWater that Added skipped over: entries
+	// stored at the same moment by another Center whose Added comes after
+	// a newer one's. Reload, which lists them, empties it.
+	late      map[int64]bool
 	selected  int64 // 0: none
 	channels  []string
 	rowHeight float32
@@ -398,6 +403,7 @@ func (v *HistoryView) Reload() {
 	// either in the list or still to come through Added, never lost.
 	if newest, err := v.store.ListIDs(ctx, notify.Query{Limit: 1}); err == nil && len(newest) == 1 {
 		v.highWater = max(v.highWater, newest[0])
+		clear(v.late)
 	}
 	ids, err := v.store.ListIDs(ctx, v.query())
 	if err != nil {
@@ -441,10 +447,24 @@ func (v *HistoryView) Reload() {
 // every entry the Center stored. Counts update at once; the list is redrawn
 // once for a burst of entries, right after the queued UI calls.
 func (v *HistoryView) Added(e notify.Entry) {
-	if e.ID <= v.highWater {
-		return // already loaded by a Reload that ran after it was stored
+	switch {
+	case e.ID > v.highWater:
+		// Remember the IDs jumped over (a few at most): their Added may
+		// still come. A long run of them is not entries in flight.
+		if v.highWater > 0 && e.ID-v.highWater <= maxLateIDs {
+			if v.late == nil || len(v.late) > maxLateIDs {
+				v.late = make(map[int64]bool)
+			}
+			for id := v.highWater + 1; id < e.ID; id++ {
+				v.late[id] = true
+			}
+		}
+		v.highWater = e.ID
+	case v.late[e.ID]:
+		delete(v.late, e.ID) // stored just before the newest one shown
+	default:
+		return // already loaded by a Reload that ran after it was stored, or a repeat
 	}
-	v.highWater = e.ID
 	v.total++
 	if !e.Read {
 		v.setUnread(v.unread + 1)

@@ -583,6 +583,36 @@ func TestHistoryViewAddedBurstDrawsOnce(t *testing.T) {
 	}
 }
 
+// Two Centers (the service's and the test notification's) store at the same
+// time, so their OnStored calls can reach the view in the other order: the
+// older entry still shows and counts.
+func TestHistoryViewAddedOutOfOrder(t *testing.T) {
+	st := openTestStore(t)
+	seed(t, st, sampleEntries())
+	f := newHistoryFixture(t, st)
+	v := f.view
+	before, unread := len(v.ids), v.Unread()
+	older := notify.Entry{Channel: "local", Type: notify.TypeInfo, Title: "EchoTray test notification"}
+	newer := notify.Entry{Channel: "tenant.1", Type: notify.TypeSuccess, Title: "Payment Completed"}
+	for _, e := range []*notify.Entry{&older, &newer} {
+		if _, err := st.Add(context.Background(), e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v.Added(newer)
+	v.Added(older)
+	if len(v.ids) != before+2 || v.ids[0] != newer.ID || v.ids[1] != older.ID {
+		t.Errorf("ids = %v, want %d then %d on top of %d", v.ids, newer.ID, older.ID, before)
+	}
+	if v.Unread() != unread+2 {
+		t.Errorf("unread = %d, want %d", v.Unread(), unread+2)
+	}
+	v.Added(older) // a repeat is still ignored
+	if len(v.ids) != before+2 || v.Unread() != unread+2 {
+		t.Errorf("repeated Added: %d ids, %d unread", len(v.ids), v.Unread())
+	}
+}
+
 func TestHistoryViewSelectFromNotification(t *testing.T) {
 	st := openTestStore(t)
 	entries := seed(t, st, sampleEntries())
