@@ -206,8 +206,9 @@ func (c *Client) Subscriptions() map[string]SubscriptionStatus {
 // `App\Events\UserCreated` and a broadcastAs name `UserCreated`; ".x" receives
 // only the literal name "x". An empty channel matches every channel. Listen
 // does not subscribe. fn runs on the dispatcher goroutine after OnEvent. The
-// returned stop function is idempotent; once it returns, fn is not called
-// again (a call already running may finish).
+// returned stop function is idempotent and may be called from fn; after it
+// returns, fn may still run once, for the event the dispatcher was already
+// delivering, and never after that.
 func (c *Client) Listen(channel, event string, fn func(Event)) (stop func()) {
 	if fn == nil {
 		return func() {}
