@@ -158,6 +158,14 @@ func (c *CLI) Login(ctx context.Context, o LoginOptions) error {
 	if err := validatePusherFlags(o.Pusher); err != nil {
 		return err
 	}
+	// Settings that cannot be saved must fail before the sign-in, or the
+	// token would be stored with an error exit.
+	if file := c.Config.File(); file.Validate() == nil {
+		applyPusherFlags(&file, o.Pusher)
+		if err := file.Validate(); err != nil {
+			return &UsageError{"the WebSocket settings given cannot be used: " + strings.ReplaceAll(err.Error(), "\n", "; ")}
+		}
+	}
 	eff := c.Config.Effective()
 	server := o.Server
 	if server == "" {

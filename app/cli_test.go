@@ -520,3 +520,26 @@ func TestParseBuildInfo(t *testing.T) {
 		}
 	}
 }
+
+// A WebSocket setting that cannot be saved (a host with a port) is a usage
+// error found before signing in: no token stored, nobody half signed in.
+func TestCLILoginInvalidPusherHostSignsNobodyIn(t *testing.T) {
+	r := newCLIRig(t)
+	var out, errOut strings.Builder
+	err := r.cli("secret-pw\n", &out, &errOut).Login(context.Background(), LoginOptions{
+		Server: r.b.URL(), Email: "tina@example.com", PasswordStdin: true,
+		Pusher: PusherFlags{Host: "ws.example.com:6001"},
+	})
+	if ExitCode(err) != ExitUsage || !strings.Contains(err.Error(), `"ws.example.com:6001"`) {
+		t.Fatalf("exit %d: %v", ExitCode(err), err)
+	}
+	if n := r.b.stat(&r.b.logins); n != 0 {
+		t.Errorf("signed in on the server (%d logins) with settings that cannot be saved", n)
+	}
+	if _, kerr := r.env.secrets.Get("tina@example.com"); !errors.Is(kerr, ErrSecretNotFound) {
+		t.Errorf("a token is stored after a failed login: %v", kerr)
+	}
+	if out.String() != "" {
+		t.Errorf("stdout %q", out.String())
+	}
+}
