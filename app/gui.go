@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -771,6 +772,13 @@ func (g *gui) shutdown() {
 	}
 	g.bg.Wait()
 	g.history.Close()
+	// The service leaves an injected notifier open: it is ours to close.
+	if c, ok := g.notifier.(io.Closer); ok {
+		g.notifier = nil
+		if err := c.Close(); err != nil {
+			g.log.Warn("closing the desktop notifier", "err", err)
+		}
+	}
 }
 
 // applyConfig puts saved settings into effect (from the settings window).

@@ -698,3 +698,24 @@ func TestGUIStartFailureRetried(t *testing.T) {
 		t.Errorf("after Reconnect now: %d starts, running %v; want a new start", n, f.svc.Running())
 	}
 }
+
+// closingNotifier is a notifier with a connection to close.
+type closingNotifier struct {
+	fakeNotifier
+	closed int
+}
+
+func (c *closingNotifier) Close() error { c.closed++; return nil }
+
+// The desktop notifier (a D-Bus connection and its signal goroutine) is the
+// GUI's: the service leaves it open, so quitting must close it.
+func TestGUIShutdownClosesNotifier(t *testing.T) {
+	f := newTestGUI(t, &fakeSession{}, true, true)
+	n := &closingNotifier{}
+	f.g.attach(f.svc, n)
+	f.settle()
+	f.g.shutdown()
+	if n.closed != 1 {
+		t.Errorf("notifier closed %d times at shutdown, want 1", n.closed)
+	}
+}
