@@ -659,11 +659,24 @@ func (g *gui) refreshTray() {
 	if m := tray.NewModel(g.status, g.unread, now); !g.menuSet || m != g.lastModel {
 		host.SetMenu(tray.Menu(m, g.actions()))
 		g.lastModel, g.menuSet = m, true
+		g.windowMenu(m)
 	}
 	if tip := tray.Tooltip(g.status, g.unread, now); g.trayStarted && tip != g.lastTooltip {
 		host.SetTooltip(tip)
 		g.lastTooltip = tip
 	}
+}
+
+// windowMenu gives the history window the tray menu while no tray host
+// shows it: otherwise Settings, Sign out or Pause would be out of reach.
+func (g *gui) windowMenu(m tray.Model) {
+	if g.trayPresent {
+		if g.historyWin.MainMenu() != nil {
+			g.historyWin.SetMainMenu(nil)
+		}
+		return
+	}
+	g.historyWin.SetMainMenu(fyne.NewMainMenu(tray.Menu(m, g.actions())))
 }
 
 // actions are the tray menu's callbacks (run on the Fyne thread).
@@ -847,6 +860,8 @@ func (g *gui) onHistoryClose() {
 func (g *gui) setTrayPresent(present bool) {
 	g.trayPresent = present
 	g.updateTrayBanner()
+	g.menuSet = false // the menu moves between the tray and the window
+	g.refreshTray()
 	if !present {
 		g.showHistory()
 	}

@@ -719,3 +719,43 @@ func TestGUIShutdownClosesNotifier(t *testing.T) {
 		t.Errorf("notifier closed %d times at shutdown, want 1", n.closed)
 	}
 }
+
+// Without a tray host the tray menu is out of reach: the history window,
+// which stays open then, carries it as its main menu (Settings, Sign out,
+// Pause …), and gives it back to the tray when one appears.
+func TestGUINoTrayHostWindowMenu(t *testing.T) {
+	f := newTestGUI(t, &fakeSession{}, false, true)
+	f.settle()
+	find := func(label string) *fyne.MenuItem {
+		t.Helper()
+		mm := f.g.historyWin.MainMenu()
+		if mm == nil || len(mm.Items) == 0 {
+			t.Fatal("no menu on the history window without a tray host")
+		}
+		for _, it := range mm.Items[0].Items {
+			if it.Label == label {
+				return it
+			}
+		}
+		t.Fatalf("no %q in the history window's menu", label)
+		return nil
+	}
+	find(tray.LabelSettings).Action()
+	if !f.shown(f.g.settings.win) {
+		t.Error("Settings from the window menu did not open the settings")
+	}
+	find(tray.LabelSignOut).Action()
+	f.settle()
+	if !f.shown(f.g.login.win) {
+		t.Error("Sign out from the window menu did not sign out")
+	}
+	// Signed out now: the window's menu follows the state.
+	find(tray.LabelSignIn)
+
+	f.g.setTrayPresent(true)
+	if f.g.historyWin.MainMenu() != nil {
+		t.Error("the window keeps the menu although the tray shows it")
+	}
+	f.g.setTrayPresent(false)
+	find(tray.LabelQuit)
+}
