@@ -350,9 +350,30 @@ func newGUI(d guiDeps) *gui {
 	g.settings.win = &trackedWindow{Window: g.settings.win}
 
 	if d.configErr != nil {
-		g.setBanner("config", sentence(d.configErr.Error())+" The default settings are in use until you save the settings.")
+		g.setBanner("config", configProblem(d.configErr))
 	}
 	return g
+}
+
+// configProblem words what OpenConfig reported for the banner: a corrupt
+// file means the defaults are in use until the settings are saved; an
+// invalid ECHOTRAY_* variable is ignored and must be fixed where it is set.
+func configProblem(err error) string {
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	var parts []string
+	for _, e := range errs {
+		var ce *ConfigError
+		if errors.As(e, &ce) && ce.Path == "" {
+			parts = append(parts, sentence(strings.ReplaceAll(e.Error(), "\n", "; "))+
+				" Such a variable is ignored; correct or unset it, then restart EchoTray.")
+			continue
+		}
+		parts = append(parts, sentence(e.Error())+" The default settings are in use until you save the settings.")
+	}
+	return strings.Join(parts, " ")
 }
 
 // attach connects the service (created with g.hooks) and the notifier.

@@ -759,3 +759,35 @@ func TestGUINoTrayHostWindowMenu(t *testing.T) {
 	f.g.setTrayPresent(false)
 	find(tray.LabelQuit)
 }
+
+// An invalid ECHOTRAY_* variable is not a corrupt file: the file's settings
+// stay in use, and saving the settings cannot fix the variable. The banner
+// must say so instead of "the default settings are in use".
+func TestGUIEnvConfigErrorBanner(t *testing.T) {
+	a := test.NewTempApp(t)
+	dir := t.TempDir()
+	bad := func(k string) string {
+		if k == EnvPusherPort {
+			return "sixty"
+		}
+		return ""
+	}
+	cfg, cfgErr := OpenConfig(dir, bad)
+	if cfgErr == nil {
+		t.Fatal("OpenConfig accepted ECHOTRAY_PUSHER_PORT=sixty")
+	}
+	store, err := notify.OpenStore(filepath.Join(dir, "history.db"), notify.StoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	q := &uiQueue{}
+	g := newGUI(guiDeps{app: a, config: cfg, configErr: cfgErr, session: &fakeSession{}, store: store,
+		history: HistoryViewOptions{TimeRefresh: -1}, runOnUI: q.do, quit: func() {}})
+	t.Cleanup(g.shutdown)
+	text := g.history.banner.Text
+	if !strings.Contains(text, "ECHOTRAY_PUSHER_PORT") || strings.Contains(text, "default settings are in use") ||
+		!strings.Contains(text, "unset") {
+		t.Errorf("banner %q: want the variable named, what to do, and no claim that defaults are used", text)
+	}
+}
