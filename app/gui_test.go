@@ -393,7 +393,7 @@ func TestGUIRestoreRetriesWhenOffline(t *testing.T) {
 	f := newTestGUI(t, sess, true, true)
 	<-sess.called
 	// The loop reports offline (through the UI queue), then waits.
-	timeout := time.After(10 * time.Second)
+	timeout := time.After(30 * time.Second)
 	for f.q.flush(); f.g.status.Conn != tray.Offline; f.q.flush() {
 		select {
 		case <-f.q.ready:
@@ -408,7 +408,7 @@ func TestGUIRestoreRetriesWhenOffline(t *testing.T) {
 	f.tray.item(t, tray.LabelReconnect).Action()
 	select {
 	case <-sess.called:
-	case <-time.After(10 * time.Second):
+	case <-time.After(30 * time.Second):
 		t.Fatal("Reconnect now did not retry the restore")
 	}
 	f.settle()
@@ -608,15 +608,16 @@ func TestGUIFailedConnectionIsNotExpiry(t *testing.T) {
 }
 
 // until runs the queued UI work until cond holds (workers queue it from
-// their goroutines), failing after 10 s.
+// their goroutines), failing after 30 s (a bound for a loaded CI machine;
+// it normally takes milliseconds).
 func (f *guiFixture) until(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	timeout := time.After(10 * time.Second)
+	timeout := time.After(30 * time.Second)
 	for f.q.flush(); !cond(); f.q.flush() {
 		select {
 		case <-f.q.ready:
 		case <-timeout:
-			t.Fatalf("%s: not within 10 s", what)
+			t.Fatalf("%s: not within 30 s", what)
 		}
 	}
 }
