@@ -69,12 +69,19 @@ func (e *APIError) Is(target error) bool {
 }
 
 // NewHTTPClient returns the HTTP client to share between the API and the
-// channel authorizer: proxy from the environment, bounded timeouts.
+// channel authorizer: proxy from the environment, bounded timeouts. It does
+// not follow redirects: following one turns a POST into a GET (a confusing
+// 405 for the sign-in) and could carry the token elsewhere; the redirect is
+// reported instead, naming where it points.
 func NewHTTPClient() *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSHandshakeTimeout = tlsHandshakeTimeout
 	tr.ResponseHeaderTimeout = httpTimeout
-	return &http.Client{Timeout: httpTimeout, Transport: tr}
+	return &http.Client{
+		Timeout:       httpTimeout,
+		Transport:     tr,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 }
 
 // API is a client of the Laravel backend's session endpoints. It is safe
@@ -302,6 +309,9 @@ func statusError(endpoint string, resp *http.Response, raw []byte) *APIError {
 	case code == http.StatusNotFound:
 		e.Kind = KindHTTP
 		e.Message = fmt.Sprintf("%s was not found (404); check the server URL and API paths", endpoint)
+	case code >= 300 && code < 400:
+		e.Kind = KindHTTP
+		e.Message = redirectMessage(endpoint, resp)
 	default:
 		e.Kind = KindHTTP
 		e.Message = fmt.Sprintf("The server answered %s from %s", resp.Status, endpoint)
@@ -478,4 +488,19 @@ func parseUser(raw []byte) (User, error) {
 func isObject(raw json.RawMessage) bool {
 	t := bytes.TrimSpace(raw)
 	return len(t) > 0 && t[0] == '{'
+}
+
+// redirectMessage words a redirect of an API request: usually http:// where
+// the server wants https://, or a Laravel route that sends unauthenticated
+// requests to a login page.
+func redirectMessage(endpoint string, resp *http.Response) string {
+	loc, err := resp.Location()
+	if err != nil {
+		return fmt.Sprintf("The server answered %s from %s without saying where to", resp.Status, endpoint)
+	}
+	from, _ := url.Parse(endpoint)
+	if from != nil && from.Scheme == "http" && loc.Scheme == "https" && loc.Host == from.Host {
+		return fmt.Sprintf("The server redirects %s to https://; set the server URL to https://%s", endpoint, from.Host)
+	}
+	return fmt.Sprintf("The server redirected %s to %s; check the server URL and API paths", endpoint, loc.Redacted())
 }

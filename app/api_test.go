@@ -254,3 +254,39 @@ func TestNormalizeServer(t *testing.T) {
 		t.Errorf("NormalizeServer = %q, %v", s, err)
 	}
 }
+
+// A redirect is reported, not followed: following it would turn the sign-in
+// POST into a GET and show the user a 405.
+func TestAPIRedirectIsReported(t *testing.T) {
+	var posts, gets int
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.Method == http.MethodPost && r.URL.Path == "/api/login":
+			posts++
+			http.Redirect(w, r, "https://"+r.Host+"/api/login", http.StatusMovedPermanently)
+		case r.URL.Path == "/api/user":
+			http.Redirect(w, r, "/login", http.StatusFound)
+		default:
+			gets++
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		}
+	}))
+	defer srv.Close()
+	api, err := NewAPI(srv.URL, APIPaths{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := strings.TrimPrefix(srv.URL, "http://")
+	_, _, err = api.Login(context.Background(), "a@example.com", "pw")
+	want := "The server redirects " + srv.URL + "/api/login to https://; set the server URL to https://" + host
+	if err == nil || err.Error() != want {
+		t.Fatalf("login err = %v\nwant %q", err, want)
+	}
+	if posts != 1 || gets != 0 {
+		t.Errorf("requests: %d POST, %d other; the redirect was followed", posts, gets)
+	}
+	_, err = api.User(context.Background(), "tok")
+	if err == nil || !strings.Contains(err.Error(), "redirected "+srv.URL+"/api/user to "+srv.URL+"/login") {
+		t.Fatalf("user err = %v", err)
+	}
+}
