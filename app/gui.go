@@ -291,6 +291,9 @@ type gui struct {
 	// unstarted is the signed-in user whose connection could not be set
 	// up (bad settings); Reconnect now and saved settings try again.
 	unstarted *User
+	// server is the Laravel server the running session signed in to: a
+	// token belongs to one server, so saving another one signs out.
+	server string
 }
 
 // newGUI builds the windows (all hidden) and the tray model; attach and
@@ -552,6 +555,7 @@ func (g *gui) probeKeyring() {
 // startService connects for u; on the Fyne thread.
 func (g *gui) startService(u User) {
 	g.unstarted = nil
+	g.server = normalizedServer(g.deps.config.Effective().Server)
 	g.status = tray.Status{Conn: tray.Connecting, User: u.Name, PausedUntil: g.deps.config.Effective().Notifications.PausedUntil}
 	g.setBanner("connection", "")
 	g.refreshTray()
@@ -759,7 +763,10 @@ func (g *gui) sendTest() {
 	})
 }
 
-func (g *gui) signOut() {
+func (g *gui) signOut() { g.signOutWith("") }
+
+// signOutWith signs out and opens the sign-in window with notice.
+func (g *gui) signOutWith(notice string) {
 	g.stopRestore()
 	g.unstarted = nil
 	g.status = tray.Status{Conn: tray.SignedOut, PausedUntil: g.status.PausedUntil}
@@ -771,7 +778,7 @@ func (g *gui) signOut() {
 		if err := g.service.SignOut(ctx); err != nil {
 			g.log.Warn("sign-out", "err", err) // the token is gone locally either way
 		}
-		g.do(func() { g.showSignIn("") })
+		g.do(func() { g.showSignIn(notice) })
 	})
 }
 
@@ -820,6 +827,11 @@ func (g *gui) applyConfig(cfg Config) {
 	g.status.PausedUntil = cfg.Notifications.PausedUntil
 	g.refreshTray()
 	if g.service == nil {
+		return
+	}
+	if s := normalizedServer(cfg.Server); g.status.Conn.SignedIn() && g.server != "" && s != g.server {
+		// The token is the old server's: sign out there, sign in here.
+		g.signOutWith(fmt.Sprintf("The server is now %s: sign in to it.", s))
 		return
 	}
 	if u := g.unstarted; u != nil {
@@ -930,4 +942,14 @@ func notificationIcon(log *slog.Logger) string {
 		return ""
 	}
 	return path
+}
+
+// normalizedServer is the server URL as the API uses it, so that
+// "https://x/" and "https://x" are one server; an invalid URL is compared as
+// written.
+func normalizedServer(server string) string {
+	if s, err := NormalizeServer(server); err == nil {
+		return s
+	}
+	return server
 }

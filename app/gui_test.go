@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -790,5 +791,43 @@ func TestGUIEnvConfigErrorBanner(t *testing.T) {
 	if !strings.Contains(text, "ECHOTRAY_PUSHER_PORT") || strings.Contains(text, "default settings are in use") ||
 		!strings.Contains(text, "unset") {
 		t.Errorf("banner %q: want the variable named, what to do, and no claim that defaults are used", text)
+	}
+}
+
+// A token belongs to the server that issued it: saving another server in the
+// settings while signed in signs out there and asks to sign in to the new
+// one; the same server written differently changes nothing.
+func TestGUIServerChangeSignsOut(t *testing.T) {
+	f := newTestGUI(t, &fakeSession{}, true, true)
+	if err := f.cfg.Update(func(c *Config) { c.Server = "https://a.example.com" }); err != nil {
+		t.Fatal(err)
+	}
+	f.g.startService(User{ID: "5", Name: "Alice"})
+	f.settle()
+	f.g.hooks().OnState(realtime.StateChange{Current: realtime.StateConnected})
+	f.settle()
+
+	if err := f.cfg.Update(func(c *Config) { c.Server = "https://a.example.com/" }); err != nil {
+		t.Fatal(err)
+	}
+	f.g.applyConfig(f.cfg.Effective())
+	f.settle()
+	if slices.Contains(f.svc.Calls(), "signout") {
+		t.Fatalf("the same server with a slash signed out: %v", f.svc.Calls())
+	}
+
+	if err := f.cfg.Update(func(c *Config) { c.Server = "https://b.example.com" }); err != nil {
+		t.Fatal(err)
+	}
+	f.g.applyConfig(f.cfg.Effective())
+	f.until(t, "sign-in window for the new server", func() bool { return f.shown(f.g.login.win) })
+	if !slices.Contains(f.svc.Calls(), "signout") {
+		t.Errorf("no sign-out at the old server: %v", f.svc.Calls())
+	}
+	if got := f.g.login.notice.Text; got != "The server is now https://b.example.com: sign in to it." {
+		t.Errorf("notice %q", got)
+	}
+	if f.g.login.server.Text != "https://b.example.com" {
+		t.Errorf("sign-in window server %q", f.g.login.server.Text)
 	}
 }
