@@ -43,6 +43,16 @@ func TestFreePort(t *testing.T) {
 		t.Fatalf("port %d from FreePort is not free: %v", p, err)
 	}
 	ln.Close()
+	// Outside the ephemeral range, where outgoing connections and listeners
+	// on port 0 cannot take it before the server binds.
+	if lo, hi := freePortRange(); p < lo || p >= hi {
+		t.Errorf("FreePort = %d, want in [%d, %d)", p, lo, hi)
+	}
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if start, _ := strconv.Atoi(strings.Fields(string(b))[0]); p >= start {
+			t.Errorf("FreePort = %d, inside the ephemeral range starting at %d", p, start)
+		}
+	}
 }
 
 func TestTail(t *testing.T) {

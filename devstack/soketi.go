@@ -33,6 +33,9 @@ const (
 	readyPoll = 50 * time.Millisecond
 )
 
+// errPortTaken marks a start that failed because the port was already in use.
+var errPortTaken = errors.New("port in use")
+
 // SoketiOptions configures StartSoketi. The zero value starts Soketi on a
 // free loopback port with generated credentials and discards its output.
 type SoketiOptions struct {
@@ -119,7 +122,18 @@ func StartSoketi(ctx context.Context, opts SoketiOptions) (*Soketi, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.start(ctx); err != nil {
+	for attempt := 1; ; attempt++ {
+		err = s.start(ctx)
+		// A port we picked ourselves may be taken before Soketi binds it
+		// (another test binary, another server): pick another one.
+		if err == nil || opts.Port != 0 || !errors.Is(err, errPortTaken) || attempt == 5 {
+			break
+		}
+		if s.Port, err = FreePort(); err != nil {
+			break
+		}
+	}
+	if err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -259,7 +273,7 @@ func (s *Soketi) start(ctx context.Context) error {
 	// it with the first instead of failing.
 	ln, err := net.Listen("tcp", net.JoinHostPort(s.Host, strconv.Itoa(s.Port)))
 	if err != nil {
-		return fmt.Errorf("devstack: soketi port %d is not free: %w", s.Port, err)
+		return fmt.Errorf("devstack: soketi port %d is not free: %w (%w)", s.Port, err, errPortTaken)
 	}
 	ln.Close()
 	metricsPort, err := FreePort()
@@ -350,13 +364,48 @@ func (s *Soketi) waitReady(ctx context.Context, p *process) error {
 }
 
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+//
+// The port is drawn at random from below the kernel's ephemeral range, so
+// neither an outgoing connection nor another listener on port 0 can take it
+// between this check and the server's own bind (both of which happen all the
+// time while parallel test binaries run). If that range is unusable it falls
+// back to a port the kernel picks.
 func FreePort() (int, error) {
+	lo, hi := freePortRange()
+	for range 64 {
+		p := lo + int(randUint32()%uint32(hi-lo))
+		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+		if err != nil {
+			continue
+		}
+		ln.Close()
+		return p, nil
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, fmt.Errorf("devstack: find a free port: %w", err)
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// freePortRange is the range FreePort draws from: [20000, start of the
+// ephemeral range), or the 20000–30000 fallback when the range cannot be read
+// or leaves too little room.
+func freePortRange() (lo, hi int) {
+	lo, hi = 20000, 30000
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return lo, hi
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return lo, hi
+	}
+	if start, err := strconv.Atoi(f[0]); err == nil && start-lo >= 1000 {
+		hi = start
+	}
+	return lo, hi
 }
 
 // tail keeps the last max bytes written to it.
