@@ -94,6 +94,7 @@ type running struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // the session check loop
+	gen    uint64         // the session's token generation this run serves
 }
 
 // NewService returns a stopped service.
@@ -179,7 +180,7 @@ func (s *Service) start(u User, cfg Config) error {
 	if s.prefSet {
 		prefs = s.prefs
 	}
-	r := &running{user: u, cfg: cfg, ns: realtime.Namespace(cfg.Namespace)}
+	r := &running{user: u, cfg: cfg, ns: realtime.Namespace(cfg.Namespace), gen: s.opts.Session.generation()}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	hooks := s.opts.Hooks
 	r.center = notify.NewCenter(notify.CenterConfig{
@@ -313,7 +314,7 @@ func (s *Service) expireAsync(r *running, cause error) {
 	go func() {
 		s.log.Warn("session expired", "cause", cause)
 		s.stopRun(r)
-		s.opts.Session.Expire()
+		s.opts.Session.expireGeneration(r.gen)
 		s.bg.Done()
 		if h := s.opts.Hooks.OnExpired; h != nil {
 			h(ErrSessionExpired)

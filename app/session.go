@@ -55,6 +55,7 @@ type Session struct {
 	api         *API
 	account     string
 	sessionOnly bool
+	gen         uint64 // bumped whenever the token changes
 }
 
 // NewSession returns a session with nobody signed in yet; call Restore or
@@ -205,6 +206,16 @@ func (s *Session) holdLocked(token string) {
 	s.red.Remove(s.token)
 	s.red.Add(token)
 	s.token = token
+	s.gen++
+}
+
+// generation identifies the token held now: it changes with every sign-in,
+// sign-out and expiry, so a late answer about an older token can be told
+// apart from one about the current token.
+func (s *Session) generation() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.gen
 }
 
 // revoke tells the server to forget a token we could not keep.
@@ -255,7 +266,7 @@ func (s *Session) Restore(ctx context.Context) (User, error) {
 // session (the token is deleted) and gives ErrSessionExpired.
 func (s *Session) Check(ctx context.Context) (User, error) {
 	s.mu.Lock()
-	token, api := s.token, s.api
+	token, api, gen := s.token, s.api, s.gen
 	s.mu.Unlock()
 	if token == "" || api == nil {
 		return User{}, ErrNotSignedIn
@@ -263,7 +274,7 @@ func (s *Session) Check(ctx context.Context) (User, error) {
 	u, err := api.User(ctx, token)
 	if errors.Is(err, ErrUnauthorized) {
 		s.log.Warn("the server rejected the token", "err", err)
-		s.Expire()
+		s.expireGeneration(gen)
 		return User{}, ErrSessionExpired
 	}
 	if err != nil {
@@ -315,7 +326,7 @@ func (s *Session) Logout(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
-	if err := s.forget(account, sessionOnly); err != nil {
+	if err := s.forget(account, sessionOnly, 0); err != nil {
 		errs = append(errs, err)
 	}
 	s.log.Info("signed out")
@@ -325,19 +336,31 @@ func (s *Session) Logout(ctx context.Context) error {
 // Expire ends the session without telling the server: the token is
 // deleted and the user forgotten.
 func (s *Session) Expire() {
+	s.expireGeneration(s.generation())
+}
+
+// expireGeneration is Expire for the token of generation gen only: if the
+// user has signed in again since, the newer token is left alone.
+func (s *Session) expireGeneration(gen uint64) {
 	s.mu.Lock()
-	account, sessionOnly := s.account, s.sessionOnly
+	account, sessionOnly, current := s.account, s.sessionOnly, s.gen
 	s.mu.Unlock()
+	if gen != current {
+		s.log.Info("ignoring the expiry of a token that was already replaced")
+		return
+	}
 	if account == "" {
 		account = s.cfg.Effective().Account()
 	}
-	if err := s.forget(account, sessionOnly); err != nil {
+	if err := s.forget(account, sessionOnly, gen); err != nil {
 		s.log.Error("could not delete the expired token", "err", err)
 	}
 }
 
 // forget deletes the token from its store and clears the state.
-func (s *Session) forget(account string, sessionOnly bool) error {
+// With gen != 0 the state is cleared only if the token is still that
+// generation's.
+func (s *Session) forget(account string, sessionOnly bool, gen uint64) error {
 	var err error
 	if sessionOnly {
 		err = s.memory.Delete(account)
@@ -345,8 +368,10 @@ func (s *Session) forget(account string, sessionOnly bool) error {
 		err = s.keyring.Delete(account)
 	}
 	s.mu.Lock()
-	s.holdLocked("")
-	s.user, s.sessionOnly = User{}, false
+	if gen == 0 || gen == s.gen {
+		s.holdLocked("")
+		s.user, s.sessionOnly = User{}, false
+	}
 	s.mu.Unlock()
 	return err
 }

@@ -252,3 +252,38 @@ func TestSessionOnlyLoginLeavesKeyringAlone(t *testing.T) {
 		t.Errorf("a session-only sign-in and sign-out made %d keyring calls", ck.calls)
 	}
 }
+
+// A 401 that arrives late, for a token the user has replaced by signing in
+// again, must not end the new session.
+func TestSessionLateExpiryOfReplacedToken(t *testing.T) {
+	b := newFakeBackend(t, tenantUser())
+	env := newTestEnv(t, "", nil)
+	s := env.session()
+	login := func() {
+		t.Helper()
+		if _, err := s.Login(context.Background(), LoginRequest{Server: b.URL(), Email: "tina@example.com", Password: "secret-pw"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	login()
+	old := s.generation()
+	login()
+	newer, err := keyring.Get("echotray", "tina@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.expireGeneration(old)
+	if !s.SignedIn() {
+		t.Fatal("the expiry of the replaced token signed the new session out")
+	}
+	if got, err := keyring.Get("echotray", "tina@example.com"); err != nil || got != newer {
+		t.Fatalf("keyring after a stale expiry: %v (same token: %v)", err, got == newer)
+	}
+	s.expireGeneration(s.generation())
+	if s.SignedIn() {
+		t.Fatal("the expiry of the current token left the session signed in")
+	}
+	if _, err := keyring.Get("echotray", "tina@example.com"); !errors.Is(err, keyring.ErrNotFound) {
+		t.Fatalf("expired token still in keyring: %v", err)
+	}
+}
