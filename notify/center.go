@@ -64,6 +64,7 @@ type Center struct {
 	prefs  Prefs
 	pol    policy
 	timer  *time.Timer // flood window; nil when no flood
+	pause  *time.Timer // fires when a timed do-not-disturb ends
 	closed bool
 }
 
@@ -92,6 +93,9 @@ func NewCenter(cfg CenterConfig) *Center {
 		c.log = slog.New(slog.DiscardHandler)
 	}
 	c.deliver = newDeliverer(c.notifier, c.log, cfg.OnDeliveryError)
+	c.mu.Lock()
+	c.armPauseLocked(time.Now())
+	c.mu.Unlock()
 	return c
 }
 
@@ -224,12 +228,56 @@ func (c *Center) message(it item) Message {
 }
 
 // SetPrefs replaces the preferences; they apply to the next event (and to a
-// flood summary not yet sent).
+// flood summary not yet sent). Ending do-not-disturb shows what it hid: one
+// notification that counts the events (they are all in the history).
 func (c *Center) SetPrefs(p Prefs) {
 	p = p.clone()
 	c.mu.Lock()
 	c.prefs = p
+	now := time.Now()
+	var out *item
+	if !c.closed {
+		out = c.pol.resumed(p, now)
+		c.armPauseLocked(now)
+	}
 	c.mu.Unlock()
+	c.sendResumed(out)
+}
+
+// armPauseLocked makes the pause timer fire when a timed do-not-disturb
+// ends, so the summary of what it hid comes then, not with the next event.
+// c.mu must be held.
+func (c *Center) armPauseLocked(now time.Time) {
+	if c.pause != nil {
+		c.pause.Stop()
+		c.pause = nil
+	}
+	if c.prefs.Paused(now) && !c.prefs.PausedUntil.Equal(PausedForever) {
+		c.pause = time.AfterFunc(c.prefs.PausedUntil.Sub(now), c.pauseEnded)
+	}
+}
+
+// pauseEnded runs on the pause timer.
+func (c *Center) pauseEnded() {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	now := time.Now()
+	out := c.pol.resumed(c.prefs, now)
+	c.armPauseLocked(now) // a timer that fired a moment early tries again
+	c.mu.Unlock()
+	c.sendResumed(out)
+}
+
+// sendResumed queues the summary of what do-not-disturb hid, if any.
+func (c *Center) sendResumed(out *item) {
+	if out == nil {
+		return
+	}
+	c.log.Info("do-not-disturb ended", "title", out.title, "body", out.body)
+	c.deliver.enqueue(c.message(*out))
 }
 
 // Prefs returns a copy of the current preferences.
@@ -252,6 +300,10 @@ func (c *Center) Close() error {
 	if c.timer != nil {
 		c.timer.Stop()
 		c.timer = nil
+	}
+	if c.pause != nil {
+		c.pause.Stop()
+		c.pause = nil
 	}
 	out := c.pol.flushFinal(c.prefs, time.Now())
 	c.mu.Unlock()

@@ -460,9 +460,13 @@ func TestCenterMuteAndPause(t *testing.T) {
 		for _, m := range n.sent() {
 			got = append(got, m.Body)
 		}
-		want := []string{"A has been added to the system.", "B has been added to the system.", "Payment of 1.00 failed.", "D has been added to the system."}
+		// Resuming shows the one event the pause hid, marked as such.
+		want := []string{"A has been added to the system.", "B has been added to the system.", "Payment of 1.00 failed.", "C has been added to the system.", "D has been added to the system."}
 		if !slices.Equal(got, want) {
 			t.Fatalf("shown %q\nwant %q", got, want)
+		}
+		if tt := titles(n.sent()); tt[3] != "While paused: User Created" {
+			t.Errorf("resume title %q", tt[3])
 		}
 		if len(store.all()) != 7 {
 			t.Fatalf("stored %d, want all 7", len(store.all()))
@@ -566,4 +570,73 @@ func TestCenterWithTheRealStore(t *testing.T) {
 	if count, _ := store.Count(t.Context(), Query{}); count != 1 {
 		t.Fatalf("%d entries, want 1", count)
 	}
+}
+
+func TestCenterSummaryOfWhatAPauseHid(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store, n := &fakeStore{}, &fakeNotifier{}
+		start := time.Now()
+		c := NewCenter(CenterConfig{Store: store, Notifier: n,
+			Prefs: Prefs{PausedUntil: start.Add(time.Hour), FloodLimit: -1}})
+		defer c.Close()
+		for i := range 8 {
+			c.Handle(t.Context(), in("PaymentCompleted", fmt.Sprintf(`{"amount":%d,"currency":"KES"}`, i+1)))
+		}
+		for i := range 4 {
+			c.Handle(t.Context(), in("UserCreated", fmt.Sprintf(`{"name":"U%d"}`, i)))
+		}
+		c.Handle(t.Context(), in("UserCreated", `{"name":"U0"}`)) // the same again: counted once
+		c.Handle(t.Context(), in("UserDeleted", `{"name":"X"}`))
+		// Muted while paused: not in the summary.
+		c.SetPrefs(Prefs{PausedUntil: start.Add(time.Hour), FloodLimit: -1, Muted: map[string]bool{"UserDeleted": true}})
+		synctest.Wait()
+		if len(n.sent()) != 0 {
+			t.Fatalf("shown while paused: %q", titles(n.sent()))
+		}
+		time.Sleep(59 * time.Minute)
+		synctest.Wait()
+		if len(n.sent()) != 0 {
+			t.Fatalf("shown before the pause ended: %q", titles(n.sent()))
+		}
+		time.Sleep(time.Minute) // the pause ends by itself
+		synctest.Wait()
+		got := n.sent()
+		if len(got) != 1 || got[0].Title != "12 events while paused" || got[0].Body != "8 payments, 4 users" || got[0].EntryID != 0 {
+			t.Fatalf("after the pause: %+v", got)
+		}
+		if len(store.all()) != 14 {
+			t.Errorf("stored %d, want all 14", len(store.all()))
+		}
+		// Nothing more is owed: resuming again or a later event shows no
+		// second summary.
+		c.SetPrefs(Prefs{FloodLimit: -1})
+		c.Handle(t.Context(), in("UserCreated", `{"name":"Late"}`))
+		synctest.Wait()
+		if tt := titles(n.sent()); !slices.Equal(tt, []string{"12 events while paused | 8 payments, 4 users", "User Created"}) {
+			t.Fatalf("shown %q", tt)
+		}
+	})
+}
+
+func TestCenterResumeWithNothingHidden(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := &fakeNotifier{}
+		c := NewCenter(CenterConfig{Notifier: n, Prefs: Prefs{PausedUntil: PausedForever}})
+		c.SetPrefs(Prefs{})
+		synctest.Wait()
+		if len(n.sent()) != 0 {
+			t.Fatalf("resume with nothing hidden showed %q", titles(n.sent()))
+		}
+		// Closing while paused sends nothing and leaves no timer behind.
+		c.SetPrefs(Prefs{PausedUntil: time.Now().Add(time.Hour)})
+		c.Handle(t.Context(), in("UserCreated", `{"name":"A"}`))
+		if err := c.Close(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * time.Hour)
+		synctest.Wait()
+		if len(n.sent()) != 0 {
+			t.Fatalf("shown after Close: %q", titles(n.sent()))
+		}
+	})
 }

@@ -98,6 +98,7 @@ type item struct {
 	key     string    // the event's own key (Entry.Key); "" = de-duplicate by content
 	payload [32]byte  // SHA-256 of the raw payload: part of the content
 	noun    [2]string // singular and plural, for summaries
+	total   int       // for a summary: how many notifications it stands for
 }
 
 // verdict is what the policy decided for one notification.
@@ -144,6 +145,8 @@ type policy struct {
 
 	seen      map[string]time.Time // de-duplication key → when shown
 	seenOrder []seenKey            // the keys of seen, oldest first
+
+	missed []heldGroup // hidden by do-not-disturb, for the summary on resume
 }
 
 // heldGroup counts the held notifications of one event and type.
@@ -170,6 +173,9 @@ func (p *policy) admit(prefs Prefs, now time.Time, it item) (v verdict, armTimer
 		return verdictMuted, false
 	}
 	if !allowedWhilePaused(prefs, now, it.typ) {
+		if !p.duplicate(now, it) {
+			p.missed = addToGroups(p.missed, it)
+		}
 		return verdictPaused, false
 	}
 	if p.duplicate(now, it) {
@@ -229,14 +235,44 @@ func (p *policy) duplicate(now time.Time, it item) bool {
 
 // hold counts it for the flood summary.
 func (p *policy) hold(it item) {
-	for i := range p.held {
-		if g := &p.held[i]; g.event == it.event && g.typ == it.typ {
+	p.held = addToGroups(p.held, it)
+}
+
+// addToGroups counts it in the group of its event and type.
+func addToGroups(groups []heldGroup, it item) []heldGroup {
+	for i := range groups {
+		if g := &groups[i]; g.event == it.event && g.typ == it.typ {
 			g.n++
 			g.last = it
-			return
+			return groups
 		}
 	}
-	p.held = append(p.held, heldGroup{event: it.event, typ: it.typ, noun: it.noun, n: 1, last: it})
+	return append(groups, heldGroup{event: it.event, typ: it.typ, noun: it.noun, n: 1, last: it})
+}
+
+// resumed is called when do-not-disturb may have ended. If it has (prefs
+// no longer pause at now) and notifications were hidden meanwhile, it
+// returns one notification about them: the event itself, titled "While
+// paused: …", when there was one, else "14 events while paused" counting
+// them by kind. Events muted since are left out. While still paused it
+// returns nil and keeps counting.
+func (p *policy) resumed(prefs Prefs, now time.Time) *item {
+	if prefs.Paused(now) || len(p.missed) == 0 {
+		return nil
+	}
+	missed := slices.DeleteFunc(p.missed, func(g heldGroup) bool { return prefs.IsMuted(g.event) })
+	p.missed = nil
+	switch {
+	case len(missed) == 0:
+		return nil
+	case len(missed) == 1 && missed[0].n == 1:
+		it := missed[0].last
+		it.title = "While paused: " + it.title
+		return &it
+	}
+	s := summaryOf(missed)
+	s.title = plural(s.total, "event", "events") + " while paused"
+	return &s
 }
 
 func allowedWhilePaused(prefs Prefs, now time.Time, typ Type) bool {
@@ -317,6 +353,7 @@ func summaryOf(groups []heldGroup) item {
 		title:   plural(total, "new event", "new events"),
 		body:    strings.Join(parts, ", "),
 		timeout: timeoutFor(typ),
+		total:   total,
 	}
 }
 
