@@ -95,7 +95,18 @@ type running struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // the session check loop
 	gen    uint64         // the session's token generation this run serves
+	soon   chan struct{}  // asks the check loop for a check in accountCheckDelay
 }
+
+// accountEvents are the events on the user's own channel after which the
+// backend may have revoked the token (Laravel apps commonly delete a user's
+// tokens when the password changes or the account is suspended or deleted),
+// so the session is checked soon instead of at the next periodic check.
+var accountEvents = map[string]bool{"PasswordChanged": true, "AccountSuspended": true, "UserDeleted": true}
+
+// accountCheckDelay leaves the backend a moment to finish revoking tokens
+// after it broadcast the event.
+const accountCheckDelay = 2 * time.Second
 
 // NewService returns a stopped service.
 func NewService(opts ServiceOptions) *Service {
@@ -180,7 +191,8 @@ func (s *Service) start(u User, cfg Config) error {
 	if s.prefSet {
 		prefs = s.prefs
 	}
-	r := &running{user: u, cfg: cfg, ns: realtime.Namespace(cfg.Namespace), gen: s.opts.Session.generation()}
+	r := &running{user: u, cfg: cfg, ns: realtime.Namespace(cfg.Namespace), gen: s.opts.Session.generation(),
+		soon: make(chan struct{}, 1)}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	hooks := s.opts.Hooks
 	r.center = notify.NewCenter(notify.CenterConfig{
@@ -257,6 +269,12 @@ func (s *Service) onEvent(r *running, e realtime.Event) {
 	if h := s.opts.Hooks.OnEntry; h != nil {
 		h(entry)
 	}
+	if accountEvents[in.Event] && e.Channel == "private-user."+r.user.ID {
+		select {
+		case r.soon <- struct{}{}:
+		default: // a check is already due
+		}
+	}
 }
 
 // fallbackEntry renders an event the history could not store, so it is
@@ -283,15 +301,25 @@ func (s *Service) onState(r *running, sc realtime.StateChange) {
 	}
 }
 
-// checkLoop asks /api/user periodically; a 401 ends the session.
+// checkLoop asks /api/user periodically, and soon after an event about
+// the user's own account; a 401 ends the session.
 func (s *Service) checkLoop(r *running) {
 	defer r.wg.Done()
 	t := time.NewTicker(s.opts.CheckInterval)
 	defer t.Stop()
+	var soon <-chan time.Time
 	for {
 		select {
 		case <-r.ctx.Done():
 			return
+		case <-r.soon:
+			if soon == nil {
+				soon = time.After(accountCheckDelay)
+			}
+			continue
+		case <-soon:
+			soon = nil
+			s.log.Info("checking the session after an event about the account")
 		case <-t.C:
 		}
 		_, err := s.opts.Session.Check(r.ctx)

@@ -215,6 +215,54 @@ func TestServicePeriodicCheckExpires(t *testing.T) {
 	}
 }
 
+// An event about the user's own account (the backend may have revoked the
+// token with it) makes the service check the session at once instead of at
+// the next periodic check.
+func TestServiceChecksSessionAfterAccountEvent(t *testing.T) {
+	r := newServiceRig(t, tenantUser())
+	svc := r.service(ServiceOptions{CheckInterval: time.Hour})
+	if err := svc.Start(r.user); err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Stop()
+	r.p.waitSubscribed(t, "tenant.7", "private-user.5")
+	userCalls := func() int {
+		r.b.mu.Lock()
+		defer r.b.mu.Unlock()
+		return r.b.userCalls
+	}
+	before := userCalls()
+
+	// Still valid: checked, and the session goes on.
+	r.p.publish("private-user.5", "PasswordChanged", map[string]any{"message": "Your password was changed."})
+	waitEntry(t, r.entries)
+	deadline := time.Now().Add(10 * time.Second)
+	for userCalls() == before {
+		if time.Now().After(deadline) {
+			t.Fatal("no session check after PasswordChanged")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !svc.Running() || !r.sess.SignedIn() {
+		t.Fatal("a valid session ended after PasswordChanged")
+	}
+
+	// Revoked with the suspension: the session ends now, not in an hour.
+	r.b.revokeAll()
+	r.p.publish("private-user.5", `App\Events\AccountSuspended`, map[string]any{"reason": "Unpaid invoice"})
+	select {
+	case err := <-r.expired:
+		if !errors.Is(err, ErrSessionExpired) {
+			t.Errorf("expired with %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("AccountSuspended with a revoked token did not end the session")
+	}
+	if _, err := keyring.Get("echotray", "tina@example.com"); !errors.Is(err, keyring.ErrNotFound) {
+		t.Errorf("expired token still in the keyring: %v", err)
+	}
+}
+
 func TestServiceMuteAndReconnect(t *testing.T) {
 	r := newServiceRig(t, tenantUser())
 	svc := r.service(ServiceOptions{})
