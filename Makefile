@@ -20,9 +20,11 @@ help:
 deps:
 	@scripts/deps.sh
 
-## build        build ./build/echotray (cgo, Fyne; the first build takes minutes)
+## build        build ./build/echotray (the tray core, no GUI toolkit) and
+##              ./build/echotray-window (the windows; cgo, Fyne: the first build takes minutes)
 build: deps
-	$(GO) build -tags migrated_fynedo -o $(BUILD)/echotray .
+	CGO_ENABLED=0 $(GO) build -tags nowindow -o $(BUILD)/echotray .
+	$(GO) build -tags migrated_fynedo -o $(BUILD)/echotray-window .
 
 ## run          the demo: real Soketi + Laravel stand-in + generator + the tray app signed in
 run: build
@@ -36,6 +38,7 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	CGO_ENABLED=0 $(GO) vet -tags integration $(LIBPKGS)
+	CGO_ENABLED=0 $(GO) vet -tags nowindow .
 
 unit:
 	CGO_ENABLED=0 $(GO) test -count=1 $(LIBPKGS)

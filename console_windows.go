@@ -5,6 +5,7 @@ package main
 import (
 	"log"
 	"os"
+	"strings"
 
 	"golang.org/x/sys/windows"
 )
@@ -19,16 +20,33 @@ import (
 //
 // Handles the caller already provided are kept: `echotray.exe --version >
 // v.txt`, pipes, PowerShell capture and wine started from a Unix shell work
-// without attaching. Without arguments (the tray app itself) nothing is
-// attached, so a console the app was started from is not held open.
+// without attaching. Without arguments (the tray app itself) and in the
+// window process (`echotray [--log-level L] window ...`, started by the
+// core) nothing is attached, so a console the app was started from is not
+// held open.
 //
 // It runs in init, before main: package-level variables of package main must
 // not capture os.Stdout or os.Stderr (take them inside main instead).
 func init() {
-	if len(os.Args) < 2 {
+	if len(os.Args) < 2 || isWindowProcess(os.Args[1:]) {
 		return
 	}
 	attachParentConsole()
+}
+
+// isWindowProcess reports whether args run the window process: the first
+// argument after the root flags is "window".
+func isWindowProcess(args []string) bool {
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "--log-level" || a == "-log-level":
+			i++ // its value
+		case strings.HasPrefix(a, "-"):
+		default:
+			return a == "window"
+		}
+	}
+	return false
 }
 
 // attachParentConsole connects unusable standard handles to the parent's

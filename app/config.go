@@ -16,7 +16,9 @@ import (
 	"sync"
 	"time"
 
+	"echotray/history"
 	"echotray/notify"
+	"echotray/realtime"
 )
 
 // Default settings.
@@ -29,8 +31,8 @@ const (
 	DefaultCluster      = "mt1"
 	DefaultNamespace    = `App\Events`
 	DefaultLogLevel     = "info"
-	DefaultMaxEntries   = 10000
-	DefaultMaxAgeDays   = 90
+	DefaultMaxEntries   = history.DefaultMaxEntries
+	DefaultMaxAgeDays   = int(history.DefaultMaxAge / (24 * time.Hour))
 	DefaultFloodLimit   = 3
 	DefaultFloodWindow  = 10 * time.Second
 	configFileName      = "config.json"
@@ -49,7 +51,7 @@ const (
 	EnvNamespace     = "ECHOTRAY_NAMESPACE"
 	EnvLogLevel      = "ECHOTRAY_LOG_LEVEL"
 	EnvConfigDir     = "ECHOTRAY_CONFIG_DIR"
-	EnvDataDir       = "ECHOTRAY_DATA_DIR"
+	EnvDataDir       = history.DataDirEnv
 	EnvCacheDir      = "ECHOTRAY_CACHE_DIR"
 )
 
@@ -220,6 +222,21 @@ func (c Config) Endpoint(path string) string {
 		s = c.Server
 	}
 	return joinURL(s, path)
+}
+
+// Realtime is the connection part of c as a realtime.Config: the one
+// mapping from settings to the client (the service adds the authorizer
+// and handlers; the connection check uses it as it is).
+func (c Config) Realtime() realtime.Config {
+	return realtime.Config{
+		Key:       c.Pusher.Key,
+		Host:      c.Pusher.Host,
+		Port:      c.Pusher.Port,
+		TLS:       c.Pusher.Scheme == "https",
+		Path:      c.Pusher.Path,
+		Cluster:   c.Pusher.Cluster,
+		Namespace: realtime.Namespace(c.Namespace),
+	}
 }
 
 // Account returns the keyring account name: the signed-in e-mail, or
@@ -449,10 +466,40 @@ func (s *ConfigStore) OnChange(fn func(Config)) {
 	s.mu.Unlock()
 }
 
+// Reload re-reads the file, which another EchoTray process (the window
+// process saving the settings or signing in) may have changed. A missing
+// file gives the defaults; an unreadable or corrupt one leaves the
+// settings as they were and returns a *ConfigError. changed reports
+// whether the file layer differs from before. Listeners are not called.
+func (s *ConfigStore) Reload() (changed bool, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.reloadLocked()
+}
+
+func (s *ConfigStore) reloadLocked() (bool, error) {
+	cfg, err := readConfig(s.path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		cfg = DefaultConfig()
+	case err != nil:
+		return false, &ConfigError{Path: s.path, Err: err}
+	}
+	old, _ := json.Marshal(s.file)
+	now, _ := json.Marshal(cfg)
+	s.file, s.corrupt = cfg, false
+	return !bytes.Equal(old, now), nil
+}
+
 // Update edits the file layer with fn and saves it (directory 0700, file
 // 0600, atomically). If saving fails the file layer is left unchanged.
 func (s *ConfigStore) Update(fn func(*Config)) error {
 	s.mu.Lock()
+	if !s.corrupt {
+		// Start from the file as it is now: another EchoTray process may
+		// have saved since we read it.
+		_, _ = s.reloadLocked()
+	}
 	next := s.file.clone()
 	fn(&next)
 	if err := next.Validate(); err != nil {

@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"echotray/history"
 	"echotray/notify"
 	"echotray/realtime"
 )
@@ -32,11 +34,10 @@ type Hooks struct {
 	// OnState receives every connection state change, with NextAttempt
 	// set while waiting to reconnect.
 	OnState func(realtime.StateChange)
-	// OnEntry receives every handled event after it was stored (also
-	// duplicates and events whose storing failed, so nothing goes unseen).
-	OnEntry func(notify.Entry)
-	// OnStored receives each newly inserted history entry (unread badge).
-	OnStored func(notify.Entry)
+	// OnEntry receives every handled event after the history saw it;
+	// stored is true for a newly inserted entry (with its ID) and false for
+	// a duplicate or an event whose storing failed, so nothing goes unseen.
+	OnEntry func(e notify.Entry, stored bool)
 	// OnSubscription receives every subscription status change.
 	OnSubscription func(realtime.SubscriptionChange)
 	// OnDeliveryError receives the error when desktop notifications start
@@ -46,16 +47,13 @@ type Hooks struct {
 	// 401): the service is already stopped and the token deleted. err
 	// matches ErrSessionExpired.
 	OnExpired func(err error)
-	// OnClick receives the history entry ID of a clicked notification,
-	// where the platform supports clicks.
-	OnClick func(entryID int64)
 }
 
 // ServiceOptions configures NewService.
 type ServiceOptions struct {
 	Session  *Session        // required
-	Store    *notify.Store   // required: the history
-	Notifier notify.Notifier // nil means notify.NewDesktopNotifier
+	Store    *history.Store  // required: the history
+	Notifier notify.Notifier // nil means notify.NewDesktopNotifier (without click handling); the owner closes an injected one
 	AppName  string          // shown by the notification server; "" means "EchoTray"
 	AppID    string          // application ID: Linux desktop-entry hint, Windows toast AppUserModelID
 	Icon     string          // icon file for notifications; "" means none
@@ -129,40 +127,27 @@ func (s *Service) newNotifier() notify.Notifier {
 	if s.opts.Notifier != nil {
 		return keepOpen{s.opts.Notifier}
 	}
-	return notify.NewDesktopNotifier(s.opts.AppName, s.opts.AppID, s.opts.Icon, s.onClick)
+	return notify.NewDesktopNotifier(s.opts.AppName, s.opts.AppID, s.opts.Icon, nil)
+}
+
+// newCenter is the one place a notification pipeline is configured.
+func (s *Service) newCenter(catalog *notify.Catalog, prefs notify.Prefs) *notify.Center {
+	return notify.NewCenter(notify.CenterConfig{
+		Store:           s.opts.Store,
+		Catalog:         catalog,
+		Notifier:        s.newNotifier(),
+		Prefs:           prefs,
+		AppName:         s.opts.AppName,
+		Icon:            s.opts.Icon,
+		Logger:          s.opts.Logger,
+		OnDeliveryError: s.opts.Hooks.OnDeliveryError,
+	})
 }
 
 // keepOpen hides the Close method of a notifier owned by someone else.
 type keepOpen struct{ n notify.Notifier }
 
 func (k keepOpen) Notify(ctx context.Context, m notify.Message) error { return k.n.Notify(ctx, m) }
-
-func (s *Service) onClick(id int64) {
-	if h := s.opts.Hooks.OnClick; h != nil {
-		h(id)
-	}
-}
-
-// OpenHistory opens the history store at notify.DefaultStorePath (under
-// $ECHOTRAY_DATA_DIR when set) with the configured retention.
-func OpenHistory(cfg Config, logger *slog.Logger) (*notify.Store, error) {
-	path, err := notify.DefaultStorePath()
-	if err != nil {
-		return nil, err
-	}
-	st, err := notify.OpenStore(path, notify.StoreOptions{
-		MaxEntries: cfg.History.MaxEntries,
-		MaxAge:     time.Duration(cfg.History.MaxAgeDays) * 24 * time.Hour,
-		Logger:     logger,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("open the history %s: %w", path, err)
-	}
-	if moved := st.Recovered(); moved != "" && logger != nil {
-		logger.Warn("the history file was damaged and moved aside; a new one was started", "moved_to", moved)
-	}
-	return st, nil
-}
 
 // Start connects for u and subscribes the channels of u's role. It does not
 // wait for the connection; watch OnState. Starting a running service is a
@@ -191,40 +176,22 @@ func (s *Service) start(u User, cfg Config) error {
 	if s.prefSet {
 		prefs = s.prefs
 	}
-	r := &running{user: u, cfg: cfg, ns: realtime.Namespace(cfg.Namespace), gen: s.opts.Session.generation(),
+	r := &running{user: u, cfg: cfg, ns: realtime.Namespace(cfg.Namespace), gen: s.opts.Session.Generation(),
 		soon: make(chan struct{}, 1)}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
-	hooks := s.opts.Hooks
-	r.center = notify.NewCenter(notify.CenterConfig{
-		Store:           s.opts.Store,
-		Catalog:         notify.NewCatalog(cfg.Notifications.Overrides),
-		Notifier:        s.newNotifier(),
-		Prefs:           prefs,
-		AppName:         s.opts.AppName,
-		Icon:            s.opts.Icon,
-		Logger:          s.opts.Logger,
-		OnStored:        hooks.OnStored,
-		OnDeliveryError: hooks.OnDeliveryError,
-	})
-	client, err := realtime.New(realtime.Config{
-		Key:     cfg.Pusher.Key,
-		Host:    cfg.Pusher.Host,
-		Port:    cfg.Pusher.Port,
-		TLS:     cfg.Pusher.Scheme == "https",
-		Path:    cfg.Pusher.Path,
-		Cluster: cfg.Pusher.Cluster,
-		Authorizer: realtime.HTTPAuthorizer{
-			Endpoint: joinURL(s.opts.Session.Server(), cfg.Paths.withDefaults().Auth),
-			Client:   s.opts.Session.HTTPClient(),
-			Header:   s.authHeader,
-		},
-		Namespace:      r.ns,
-		Logger:         s.opts.Logger.With("component", "realtime"),
-		NetDialContext: s.opts.Dial,
-		OnEvent:        func(e realtime.Event) { s.onEvent(r, e) },
-		OnStateChange:  func(sc realtime.StateChange) { s.onState(r, sc) },
-		OnSubscription: hooks.OnSubscription,
-	})
+	r.center = s.newCenter(notify.NewCatalog(cfg.Notifications.Overrides), prefs)
+	rc := cfg.Realtime()
+	rc.Authorizer = realtime.HTTPAuthorizer{
+		Endpoint: joinURL(s.opts.Session.Server(), cfg.Paths.withDefaults().Auth),
+		Client:   s.opts.Session.HTTPClient(),
+		Header:   s.authHeader,
+	}
+	rc.Logger = s.opts.Logger.With("component", "realtime")
+	rc.NetDialContext = s.opts.Dial
+	rc.OnEvent = func(e realtime.Event) { s.onEvent(r, e) }
+	rc.OnStateChange = func(sc realtime.StateChange) { s.onState(r, sc) }
+	rc.OnSubscription = s.opts.Hooks.OnSubscription
+	client, err := realtime.New(rc)
 	if err != nil {
 		r.cancel()
 		_ = r.center.Close()
@@ -242,7 +209,7 @@ func (s *Service) start(u User, cfg Config) error {
 		go s.checkLoop(r)
 	}
 	s.log.Info("service started", "user", u.ID, "channels", u.Channels(),
-		"ws", fmt.Sprintf("%s://%s:%d", cfg.Pusher.Scheme, cfg.Pusher.Host, cfg.Pusher.Port))
+		"ws", rc.Address())
 	return nil
 }
 
@@ -259,7 +226,7 @@ func (s *Service) authHeader(ctx context.Context) (http.Header, error) {
 // onEvent runs on the realtime dispatcher: store, notify, report.
 func (s *Service) onEvent(r *running, e realtime.Event) {
 	in := notify.Incoming{Channel: e.Channel, Event: e.ShortName(r.ns), Data: e.Data, Received: e.Received}
-	entry, err := r.center.Handle(r.ctx, in)
+	entry, stored, err := r.center.Handle(r.ctx, in)
 	if err != nil {
 		s.log.Error("event not stored", "channel", e.Channel, "event", in.Event, "err", err)
 		if entry.Event == "" {
@@ -267,7 +234,7 @@ func (s *Service) onEvent(r *running, e realtime.Event) {
 		}
 	}
 	if h := s.opts.Hooks.OnEntry; h != nil {
-		h(entry)
+		h(entry, stored)
 	}
 	if accountEvents[in.Event] && e.Channel == "private-user."+r.user.ID {
 		select {
@@ -342,7 +309,7 @@ func (s *Service) expireAsync(r *running, cause error) {
 	go func() {
 		s.log.Warn("session expired", "cause", cause)
 		s.stopRun(r)
-		s.opts.Session.expireGeneration(r.gen)
+		s.opts.Session.ExpireGeneration(r.gen)
 		s.bg.Done()
 		if h := s.opts.Hooks.OnExpired; h != nil {
 			h(ErrSessionExpired)
@@ -411,23 +378,16 @@ func (s *Service) SendTest(ctx context.Context) (notify.Entry, error) {
 	cfg := s.opts.Session.Config().Effective()
 	prefs := cfg.Prefs()
 	prefs.Muted, prefs.PausedUntil = nil, time.Time{}
-	c := notify.NewCenter(notify.CenterConfig{
-		Store:           s.opts.Store,
-		Catalog:         notify.NewCatalog(nil),
-		Notifier:        s.newNotifier(),
-		Prefs:           prefs,
-		AppName:         s.opts.AppName,
-		Icon:            s.opts.Icon,
-		Logger:          s.opts.Logger,
-		OnStored:        s.opts.Hooks.OnStored,
-		OnDeliveryError: s.opts.Hooks.OnDeliveryError,
-	})
+	c := s.newCenter(notify.NewCatalog(nil), prefs)
 	data, _ := json.Marshal(map[string]string{
 		"title":   "EchoTray test notification",
 		"message": "Desktop notifications work.",
 		"level":   "info",
 	})
-	entry, err := c.Handle(ctx, notify.Incoming{Channel: "local", Event: TestEvent, Data: data, Received: time.Now()})
+	entry, stored, err := c.Handle(ctx, notify.Incoming{Channel: "local", Event: TestEvent, Data: data, Received: time.Now()})
+	if h := s.opts.Hooks.OnEntry; h != nil && err == nil {
+		h(entry, stored)
+	}
 	if cerr := c.Close(); err == nil {
 		err = cerr
 	}
@@ -474,9 +434,7 @@ func needsRestart(old, cfg Config) bool {
 	if old.Pusher != cfg.Pusher || old.Namespace != cfg.Namespace || old.Paths != cfg.Paths || old.Server != cfg.Server {
 		return true
 	}
-	a, _ := json.Marshal(old.Notifications.Overrides)
-	b, _ := json.Marshal(cfg.Notifications.Overrides)
-	return string(a) != string(b)
+	return !maps.Equal(old.Notifications.Overrides, cfg.Notifications.Overrides)
 }
 
 // State returns the connection state; StateDisconnected when stopped.

@@ -10,6 +10,7 @@ import (
 	"github.com/zalando/go-keyring"
 	"go.uber.org/goleak"
 
+	"echotray/history"
 	"echotray/notify"
 	"echotray/realtime"
 )
@@ -21,7 +22,7 @@ type serviceRig struct {
 	p        *fakePusher
 	env      *testEnv
 	sess     *Session
-	store    *notify.Store
+	store    *history.Store
 	notifier *recordingNotifier
 	user     User
 	entries  chan notify.Entry
@@ -63,9 +64,13 @@ func (r *serviceRig) service(opts ServiceOptions) *Service {
 	opts.Notifier = r.notifier
 	opts.Logger = r.env.logger
 	opts.Hooks = Hooks{
-		OnEntry:  func(e notify.Entry) { r.entries <- e },
-		OnStored: func(e notify.Entry) { r.stored <- e },
-		OnState:  func(sc realtime.StateChange) { r.states <- sc },
+		OnEntry: func(e notify.Entry, stored bool) {
+			r.entries <- e
+			if stored {
+				r.stored <- e
+			}
+		},
+		OnState: func(sc realtime.StateChange) { r.states <- sc },
 		OnExpired: func(err error) {
 			r.expired <- err
 		},
@@ -91,7 +96,7 @@ func TestServiceTenantEventsStoredAndNotified(t *testing.T) {
 	r := newServiceRig(t, tenantUser())
 	ignore := []goleak.Option{goleak.IgnoreCurrent(),
 		// The history store's own pruning timer lives as long as the store.
-		goleak.IgnoreTopFunction("echotray/notify.(*Store).pruneLoop.func1")}
+		goleak.IgnoreTopFunction("echotray/history.(*Store).pruneLoop.func1")}
 	svc := r.service(ServiceOptions{})
 	if err := svc.Start(r.user); err != nil {
 		t.Fatal(err)
@@ -109,7 +114,7 @@ func TestServiceTenantEventsStoredAndNotified(t *testing.T) {
 		t.Errorf("entry %+v", e)
 	}
 	if s := waitEntry(t, r.stored); s.ID != e.ID {
-		t.Errorf("OnStored got %d, OnEntry %d", s.ID, e.ID)
+		t.Errorf("OnEntry stored %d, OnEntry %d", s.ID, e.ID)
 	}
 	m := r.notifier.wait(t)
 	if m.EntryID != e.ID || m.Title != e.Title || m.AppName != "EchoTray" {
@@ -125,7 +130,7 @@ func TestServiceTenantEventsStoredAndNotified(t *testing.T) {
 	if subs := svc.Subscriptions(); subs["tenant.7"] != realtime.SubscriptionSubscribed || subs["private-user.5"] != realtime.SubscriptionSubscribed {
 		t.Errorf("subscriptions %v", subs)
 	}
-	list, err := r.store.List(context.Background(), notify.Query{})
+	list, err := r.store.List(context.Background(), history.Query{})
 	if err != nil || len(list) != 2 {
 		t.Fatalf("history has %d entries (%v), want 2", len(list), err)
 	}
@@ -167,7 +172,7 @@ func TestServiceExpiresWhenAuthSays401(t *testing.T) {
 	r := newServiceRig(t, tenantUser())
 	ignore := []goleak.Option{goleak.IgnoreCurrent(),
 		// The history store's own pruning timer lives as long as the store.
-		goleak.IgnoreTopFunction("echotray/notify.(*Store).pruneLoop.func1")}
+		goleak.IgnoreTopFunction("echotray/history.(*Store).pruneLoop.func1")}
 	svc := r.service(ServiceOptions{})
 	if err := svc.Start(r.user); err != nil {
 		t.Fatal(err)
@@ -288,7 +293,7 @@ func TestServiceMuteAndReconnect(t *testing.T) {
 	if m := r.notifier.wait(t); m.EntryID != e.ID {
 		t.Errorf("first notification is for entry %d (%q), want the payment %d", m.EntryID, m.Title, e.ID)
 	}
-	n, _ := r.store.Count(context.Background(), notify.Query{})
+	n, _ := r.store.Count(context.Background(), history.Query{})
 	if n != 2 {
 		t.Errorf("history has %d entries, want 2 (muted ones are kept)", n)
 	}

@@ -424,3 +424,25 @@ func (s *Session) Header(ctx context.Context) (http.Header, error) {
 	h.Set("X-Requested-With", "XMLHttpRequest")
 	return h, nil
 }
+
+// AdoptSessionOnly takes over a session-only token that the user's own
+// window process signed in with (the keyring is unusable there, so the
+// token came over the per-user socket). It is held in memory for the
+// configured account; call Restore to check it and learn the user.
+func (s *Session) AdoptSessionOnly(token string) {
+	account := s.cfg.Effective().Account()
+	_ = s.memory.Set(account, token)
+	s.mu.Lock()
+	s.holdLocked(token)
+	s.user, s.api, s.account, s.sessionOnly = User{}, nil, account, true
+	s.mu.Unlock()
+}
+
+// Generation identifies the token held now: it changes with every sign-in,
+// sign-out and expiry, so a late answer about an older token can be told
+// apart from one about the current token.
+func (s *Session) Generation() uint64 { return s.generation() }
+
+// ExpireGeneration is Expire for the token of generation gen only: if the
+// user has signed in again since, the newer token is left alone.
+func (s *Session) ExpireGeneration(gen uint64) { s.expireGeneration(gen) }

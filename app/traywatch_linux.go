@@ -62,6 +62,13 @@ func NewTrayWatch(onChange func(present bool), logger *slog.Logger) (*TrayWatch,
 	return w, nil
 }
 
+// SetOnChange replaces the callback run when presence changes.
+func (w *TrayWatch) SetOnChange(fn func(present bool)) {
+	w.mu.Lock()
+	w.onChange = fn
+	w.mu.Unlock()
+}
+
 // Present reports whether a tray host exists now.
 func (w *TrayWatch) Present() bool {
 	w.mu.Lock()
@@ -96,11 +103,12 @@ func (w *TrayWatch) run(signals chan *dbus.Signal) {
 		w.mu.Lock()
 		changed := present != w.present
 		w.present = present
+		onChange := w.onChange
 		w.mu.Unlock()
 		if changed {
 			w.log.Info("tray host changed", "present", present)
-			if w.onChange != nil {
-				w.onChange(present)
+			if onChange != nil {
+				onChange(present)
 			}
 		}
 	}

@@ -18,3 +18,6 @@ func (w *TrayWatch) Present() bool { return true }
 
 // Close does nothing.
 func (w *TrayWatch) Close() error { return nil }
+
+// SetOnChange does nothing: presence never changes.
+func (w *TrayWatch) SetOnChange(fn func(present bool)) {}

@@ -5,27 +5,26 @@ import (
 	"image"
 	"image/png"
 	"testing"
-
-	"fyne.io/fyne/v2"
 )
 
-func decode(t *testing.T, r fyne.Resource) image.Image {
+func decode(t *testing.T, name string, data []byte) image.Image {
 	t.Helper()
-	img, err := png.Decode(bytes.NewReader(r.Content()))
+	img, err := png.Decode(bytes.NewReader(data))
 	if err != nil {
-		t.Fatalf("%s: not a PNG: %v", r.Name(), err)
+		t.Fatalf("%s: not a PNG: %v", name, err)
 	}
 	return img
 }
 
 func TestAppIconSizes(t *testing.T) {
 	for _, tc := range []struct {
-		res  fyne.Resource
+		name string
+		data []byte
 		size int
-	}{{AppIcon, 512}, {AppIcon64, 64}, {AppIcon32, 32}} {
-		img := decode(t, tc.res)
+	}{{AppIconName, AppIconPNG, 512}, {AppIcon64Name, AppIcon64PNG, 64}, {AppIcon32Name, AppIcon32PNG, 32}} {
+		img := decode(t, tc.name, tc.data)
 		if b := img.Bounds(); b.Dx() != tc.size || b.Dy() != tc.size {
-			t.Errorf("%s is %v, want %d px square", tc.res.Name(), b, tc.size)
+			t.Errorf("%s is %v, want %d px square", tc.name, b, tc.size)
 		}
 	}
 }
@@ -34,28 +33,33 @@ func TestTrayIcons(t *testing.T) {
 	names := map[string]bool{}
 	for _, st := range TrayStates {
 		for _, size := range TraySizes {
-			plain, err := TrayIcon(st, false, size)
+			plain, err := TrayIconPNG(st, false, size)
 			if err != nil {
 				t.Fatal(err)
 			}
-			badged, err := TrayIcon(st, true, size)
+			badged, err := TrayIconPNG(st, true, size)
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, r := range []fyne.Resource{plain, badged} {
-				if names[r.Name()] {
-					t.Errorf("resource name %s used twice", r.Name())
+			for _, unread := range []bool{false, true} {
+				data := plain
+				if unread {
+					data = badged
 				}
-				names[r.Name()] = true
-				img := decode(t, r)
+				name := TrayIconName(st, unread, size)
+				if names[name] {
+					t.Errorf("icon name %s used twice", name)
+				}
+				names[name] = true
+				img := decode(t, name, data)
 				if b := img.Bounds(); b.Dx() != size || b.Dy() != size {
-					t.Errorf("%s is %v, want %d px", r.Name(), b, size)
+					t.Errorf("%s is %v, want %d px", name, b, size)
 				}
 				if opaque(img) < size*size/20 {
-					t.Errorf("%s is almost empty", r.Name())
+					t.Errorf("%s is almost empty", name)
 				}
 			}
-			if bytes.Equal(plain.Content(), badged.Content()) {
+			if bytes.Equal(plain, badged) {
 				t.Errorf("%s at %d px: unread icon equals the plain one", st, size)
 			}
 		}
@@ -65,23 +69,32 @@ func TestTrayIcons(t *testing.T) {
 func TestTrayIconsDiffer(t *testing.T) {
 	seen := map[string]string{}
 	for _, st := range TrayStates {
-		r, err := TrayIcon(st, false, 64)
+		b, err := TrayIconPNG(st, false, 64)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if other, dup := seen[string(r.Content())]; dup {
+		if other, dup := seen[string(b)]; dup {
 			t.Errorf("states %s and %s share an icon", st, other)
 		}
-		seen[string(r.Content())] = st
+		seen[string(b)] = st
 	}
 }
 
 func TestTrayIconUnknown(t *testing.T) {
-	if _, err := TrayIcon("sleeping", false, 64); err == nil {
+	if _, err := TrayIconPNG("sleeping", false, 64); err == nil {
 		t.Error("unknown state: no error")
 	}
-	if _, err := TrayIcon("connected", false, 48); err == nil {
+	if _, err := TrayIconPNG("connected", false, 48); err == nil {
 		t.Error("unknown size: no error")
+	}
+}
+
+func TestTrayIconName(t *testing.T) {
+	if got := TrayIconName("connected", true, 64); got != "tray-connected-unread-64.png" {
+		t.Errorf("TrayIconName = %q", got)
+	}
+	if got := TrayIconName("offline", false, 32); got != "tray-offline-32.png" {
+		t.Errorf("TrayIconName = %q", got)
 	}
 }
 

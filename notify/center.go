@@ -104,21 +104,21 @@ func NewCenter(cfg CenterConfig) *Center {
 // stored entry (with its ID) so the app can update its views. An event whose
 // key the history already has (a replay) is neither stored again nor shown,
 // and OnStored is not called; Handle then returns the entry as the history
-// reported it (the Store sets the ID of the entry already stored) and a nil
-// error. When the history fails, the notification is still shown and the
+// reported it (the Store sets the ID of the entry already stored), stored
+// false and a nil error. stored is true only for a newly inserted entry. When the history fails, the notification is still shown and the
 // error is returned.
-func (c *Center) Handle(ctx context.Context, in Incoming) (Entry, error) {
+func (c *Center) Handle(ctx context.Context, in Incoming) (e Entry, stored bool, err error) {
 	c.mu.Lock()
 	closed := c.closed
 	c.mu.Unlock()
 	if closed {
-		return Entry{}, ErrClosed
+		return Entry{}, false, ErrClosed
 	}
 
 	name := ShortName(in.Event)
 	p := parsePayload(in.Data)
 	n := c.catalog.render(name, p)
-	e := Entry{
+	e = Entry{
 		Time:    in.Received,
 		Channel: in.Channel,
 		Event:   name,
@@ -141,8 +141,9 @@ func (c *Center) Handle(ctx context.Context, in Incoming) (Entry, error) {
 			c.log.Error("history: event not stored; showing it anyway", "event", name, "channel", in.Channel, "err", err)
 		case !inserted:
 			c.log.Debug("event already in the history; not shown again", "event", name, "key", e.Key)
-			return e, nil
+			return e, false, nil
 		default:
+			stored = true
 			if c.onStored != nil {
 				c.onStored(e)
 			}
@@ -163,12 +164,12 @@ func (c *Center) Handle(ctx context.Context, in Incoming) (Entry, error) {
 	}
 	if c.catalog.Muted(name) {
 		c.log.Debug("notification muted in the catalog overrides", "event", name)
-		return e, storeErr
+		return e, stored, storeErr
 	}
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
-		return e, storeErr
+		return e, stored, storeErr
 	}
 	v, arm := c.pol.admit(c.prefs, time.Now(), it)
 	if arm {
@@ -181,7 +182,7 @@ func (c *Center) Handle(ctx context.Context, in Incoming) (Entry, error) {
 	} else {
 		c.log.Debug("notification not shown now", "event", name, "reason", v.String())
 	}
-	return e, storeErr
+	return e, stored, storeErr
 }
 
 // armLocked starts the flood window timer. c.mu must be held.

@@ -222,7 +222,7 @@ func TestNotifierDBusIntegration(t *testing.T) {
 	defer center.Close()
 
 	// An error event whose payload carries markup.
-	entry, err := center.Handle(t.Context(), Incoming{Channel: "tenant.1", Event: `App\Events\PaymentFailed`,
+	entry, _, err := center.Handle(t.Context(), Incoming{Channel: "tenant.1", Event: `App\Events\PaymentFailed`,
 		Data: json.RawMessage(`{"payment":{"amount":1500,"currency":"KES","phone_number":"<b>0712</b>"},` +
 			`"reason":"<a href=\"http://evil.test\">Tap & win</a>"}`)})
 	if err != nil {

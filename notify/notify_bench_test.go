@@ -70,7 +70,7 @@ func BenchmarkCenterHandle(b *testing.B) {
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		if _, err := c.Handle(ctx, Incoming{Channel: "tenant.1", Event: "PaymentCompleted", Data: data[i%len(data)]}); err != nil {
+		if _, _, err := c.Handle(ctx, Incoming{Channel: "tenant.1", Event: "PaymentCompleted", Data: data[i%len(data)]}); err != nil {
 			b.Fatal(err)
 		}
 		i++

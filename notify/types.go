@@ -1,11 +1,13 @@
-// Package notify turns realtime events into desktop notifications and keeps
-// their history.
+// Package notify turns realtime events into desktop notifications.
 //
 // It holds the event catalog (event name → type, title and message), the
 // notification policy (mute, do-not-disturb, flood control, de-duplication),
-// delivery to the desktop behind the small Notifier interface, and the
-// persistent history Store. It imports no Fyne package, so it tests without a
-// display and with CGO_ENABLED=0.
+// delivery to the desktop behind the small Notifier interface, and Entry,
+// the record of one event that the history keeps. The persistent history
+// itself is package echotray/history, which imports notify: the Center writes
+// to it through the HistoryWriter interface, so notify links no SQLite. It
+// imports no Fyne package, so it tests without a display and with
+// CGO_ENABLED=0.
 package notify
 
 import (
@@ -68,20 +70,6 @@ type Entry struct {
 	Data    json.RawMessage // the raw payload
 	Read    bool            // whether the user has seen it in the history window
 	Key     string          // de-duplication key; empty means none, else unique
-}
-
-// Query selects history entries. The zero Query selects everything, newest
-// first.
-type Query struct {
-	Search   string    // full-text search over title and message
-	Types    []Type    // any of these types; empty means all
-	Channel  string    // exact channel name
-	Event    string    // exact short event name
-	Since    time.Time // inclusive lower bound on Time; zero means none
-	Until    time.Time // exclusive upper bound on Time; zero means none
-	Unread   bool      // only unread entries
-	Limit    int       // page size; 0 means the store's default
-	BeforeID int64     // keyset paging: only entries with ID < BeforeID
 }
 
 // HistoryWriter is the part of the history store the Center needs.

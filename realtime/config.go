@@ -240,3 +240,27 @@ func (s *settings) url(useTLS bool) string {
 	}
 	return u.String()
 }
+
+// Address is the WebSocket server as a person would write it, e.g.
+// "wss://ws.example.com:443/ws" or "ws-eu.pusher.com" for a cluster: the
+// scheme, host, the port when set and the path prefix, without the app
+// key and query. It is the one place the address is formatted for people
+// and logs; the connection URL itself is built when connecting.
+func (c Config) Address() string {
+	scheme := "ws"
+	if c.TLS {
+		scheme = "wss"
+	}
+	host := c.Host
+	if host == "" && c.Cluster != "" {
+		host = "ws-" + c.Cluster + ".pusher.com"
+	}
+	if c.Port != 0 {
+		host = net.JoinHostPort(host, strconv.Itoa(c.Port))
+	}
+	path := ""
+	if p := strings.Trim(c.Path, "/"); p != "" {
+		path = "/" + p
+	}
+	return scheme + "://" + host + path
+}

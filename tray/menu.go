@@ -1,10 +1,6 @@
 package tray
 
-import (
-	"time"
-
-	"fyne.io/fyne/v2"
-)
+import "time"
 
 // Menu labels.
 const (
@@ -42,8 +38,10 @@ func NewModel(s Status, unread int, now time.Time) Model {
 	return Model{State: s.Shown(now), Paused: s.Paused(now), Summary: summary}
 }
 
-// Actions are the menu's callbacks. They run on the Fyne thread. A nil
-// action leaves its item disabled.
+// Actions are the menu's callbacks. A nil action leaves its item disabled.
+// Where they run is up to whoever shows the menu: Host runs them on its
+// click goroutine (see Host.SetMenu), so they should hand the work to the
+// caller's own loop rather than do it there.
 type Actions struct {
 	OpenHistory func()
 	SignIn      func()
@@ -56,9 +54,30 @@ type Actions struct {
 	Quit        func() // stop the service, then quit the app
 }
 
-// Menu builds the tray menu:
+// Item is one entry of the tray menu as plain data, independent of the
+// toolkit that shows it.
+type Item struct {
+	// Label is the text shown; empty for a separator.
+	Label string
+	// Action runs when the item is picked; nil for a separator. An item
+	// whose action is nil is always Disabled.
+	Action func()
+	// Disabled items are shown greyed out and cannot be picked.
+	Disabled bool
+	// Separator is a divider line; it has no label or action.
+	Separator bool
+	// IsQuit marks the item that quits the app (menus that have a native
+	// quit entry, such as macOS's application menu, may place it there).
+	IsQuit bool
+}
+
+// separator is a separator item.
+var separator = Item{Separator: true}
+
+// Items builds the tray menu:
 //
 //	[status line, disabled]
+//	────
 //	Open history
 //	Sign in…                        (only when signed out or expired)
 //	────
@@ -73,18 +92,18 @@ type Actions struct {
 //
 // Pause, Reconnect now and Sign out are disabled without a session; Resume
 // stays enabled so a pause can always be lifted, and a test notification
-// needs no session.
-func Menu(m Model, a Actions) *fyne.Menu {
+// needs no session. The status line is left out when m.Summary is empty.
+func Items(m Model, a Actions) []Item {
 	signedIn := m.State.SignedIn()
-	var items []*fyne.MenuItem
+	var items []Item
 	if m.Summary != "" {
-		items = append(items, item(m.Summary, nil, false), fyne.NewMenuItemSeparator())
+		items = append(items, item(m.Summary, nil, false), separator)
 	}
 	items = append(items, item(LabelOpenHistory, a.OpenHistory, true))
 	if !signedIn {
 		items = append(items, item(LabelSignIn, a.SignIn, true))
 	}
-	items = append(items, fyne.NewMenuItemSeparator())
+	items = append(items, separator)
 	if m.Paused {
 		items = append(items, item(LabelResume, a.Resume, true))
 	} else {
@@ -94,19 +113,16 @@ func Menu(m Model, a Actions) *fyne.Menu {
 		item(LabelSettings, a.Settings, true),
 		item(LabelReconnect, a.Reconnect, signedIn),
 		item(LabelSendTest, a.SendTest, true), // works without a session too
-		fyne.NewMenuItemSeparator(),
+		separator,
 		item(LabelSignOut, a.SignOut, signedIn),
-		fyne.NewMenuItemSeparator(),
+		separator,
 	)
 	quit := item(LabelQuit, a.Quit, true)
 	quit.IsQuit = true
-	items = append(items, quit)
-	return fyne.NewMenu("EchoTray", items...)
+	return append(items, quit)
 }
 
 // item is a menu item, disabled when it doesn't apply or has no action.
-func item(label string, action func(), applies bool) *fyne.MenuItem {
-	it := fyne.NewMenuItem(label, action)
-	it.Disabled = !applies || action == nil
-	return it
+func item(label string, action func(), applies bool) Item {
+	return Item{Label: label, Action: action, Disabled: !applies || action == nil}
 }

@@ -4,8 +4,6 @@ import (
 	"reflect"
 	"testing"
 	"time"
-
-	"fyne.io/fyne/v2"
 )
 
 // recorder builds Actions that record which one fired.
@@ -22,11 +20,11 @@ func (r *recorder) actions() Actions {
 
 // row is a menu item as the tests compare it: "-" for a separator, else the
 // label with " (off)" when disabled.
-func rows(m *fyne.Menu) []string {
+func rows(m []Item) []string {
 	var out []string
-	for _, it := range m.Items {
+	for _, it := range m {
 		switch {
-		case it.IsSeparator:
+		case it.Separator:
 			out = append(out, "-")
 		case it.Disabled:
 			out = append(out, it.Label+" (off)")
@@ -37,20 +35,20 @@ func rows(m *fyne.Menu) []string {
 	return out
 }
 
-func find(t *testing.T, m *fyne.Menu, label string) *fyne.MenuItem {
+func find(t *testing.T, m []Item, label string) Item {
 	t.Helper()
-	for _, it := range m.Items {
+	for _, it := range m {
 		if it.Label == label {
 			return it
 		}
 	}
 	t.Fatalf("no item %q in %v", label, rows(m))
-	return nil
+	return Item{}
 }
 
 func TestMenuConnected(t *testing.T) {
 	var r recorder
-	m := Menu(NewModel(Status{Conn: Connected, User: "Alice"}, 3, now), r.actions())
+	m := Items(NewModel(Status{Conn: Connected, User: "Alice"}, 3, now), r.actions())
 	want := []string{
 		"EchoTray — connected as Alice · 3 unread (off)", "-",
 		"Open history", "-",
@@ -68,7 +66,7 @@ func TestMenuConnected(t *testing.T) {
 
 func TestMenuActionsFire(t *testing.T) {
 	var r recorder
-	m := Menu(NewModel(Status{Conn: Connected}, 0, now), r.actions())
+	m := Items(NewModel(Status{Conn: Connected}, 0, now), r.actions())
 	for _, label := range []string{LabelOpenHistory, LabelPause, LabelSettings, LabelReconnect, LabelSendTest, LabelSignOut, LabelQuit} {
 		find(t, m, label).Action()
 	}
@@ -81,9 +79,9 @@ func TestMenuActionsFire(t *testing.T) {
 func TestMenuPausedTogglesToResume(t *testing.T) {
 	var r recorder
 	s := Status{Conn: Connected, PausedUntil: now.Add(time.Hour)}
-	m := Menu(NewModel(s, 0, now), r.actions())
+	m := Items(NewModel(s, 0, now), r.actions())
 	find(t, m, LabelResume).Action()
-	for _, it := range m.Items {
+	for _, it := range m {
 		if it.Label == LabelPause {
 			t.Error("paused menu still offers Pause")
 		}
@@ -92,7 +90,7 @@ func TestMenuPausedTogglesToResume(t *testing.T) {
 		t.Errorf("fired %q", r.fired)
 	}
 	// Once the pause is over, the same status gives Pause again.
-	m = Menu(NewModel(s, 0, now.Add(2*time.Hour)), r.actions())
+	m = Items(NewModel(s, 0, now.Add(2*time.Hour)), r.actions())
 	find(t, m, LabelPause)
 }
 
@@ -100,7 +98,7 @@ func TestMenuSignedOut(t *testing.T) {
 	for _, st := range []State{SignedOut, Expired} {
 		t.Run(st.String(), func(t *testing.T) {
 			var r recorder
-			m := Menu(NewModel(Status{Conn: st}, 0, now), r.actions())
+			m := Items(NewModel(Status{Conn: st}, 0, now), r.actions())
 			got := rows(m)
 			want := []string{
 				got[0], "-",
@@ -122,7 +120,7 @@ func TestMenuSignedOut(t *testing.T) {
 
 func TestMenuResumeEnabledWhenSignedOut(t *testing.T) {
 	var r recorder
-	m := Menu(NewModel(Status{Conn: SignedOut, PausedUntil: now.Add(time.Hour)}, 0, now), r.actions())
+	m := Items(NewModel(Status{Conn: SignedOut, PausedUntil: now.Add(time.Hour)}, 0, now), r.actions())
 	if it := find(t, m, LabelResume); it.Disabled {
 		t.Error("Resume is disabled while signed out; a pause could not be lifted")
 	}
@@ -131,7 +129,7 @@ func TestMenuResumeEnabledWhenSignedOut(t *testing.T) {
 func TestMenuOfflineAndConnecting(t *testing.T) {
 	for _, st := range []State{Offline, Connecting} {
 		var r recorder
-		m := Menu(NewModel(Status{Conn: st}, 0, now), r.actions())
+		m := Items(NewModel(Status{Conn: st}, 0, now), r.actions())
 		for _, label := range []string{LabelReconnect, LabelSendTest, LabelSignOut, LabelPause} {
 			if find(t, m, label).Disabled {
 				t.Errorf("%v: %s disabled", st, label)
@@ -141,7 +139,7 @@ func TestMenuOfflineAndConnecting(t *testing.T) {
 }
 
 func TestMenuNilActionDisabled(t *testing.T) {
-	m := Menu(NewModel(Status{Conn: Connected}, 0, now), Actions{Quit: func() {}})
+	m := Items(NewModel(Status{Conn: Connected}, 0, now), Actions{Quit: func() {}})
 	if !find(t, m, LabelSettings).Disabled {
 		t.Error("item without an action is enabled")
 	}
@@ -165,8 +163,41 @@ func TestModelStableDuringCountdown(t *testing.T) {
 }
 
 func TestMenuNoSummary(t *testing.T) {
-	m := Menu(Model{State: Connected}, Actions{})
-	if m.Items[0].Label != LabelOpenHistory {
-		t.Errorf("first item %q, want %q", m.Items[0].Label, LabelOpenHistory)
+	m := Items(Model{State: Connected}, Actions{})
+	if m[0].Label != LabelOpenHistory {
+		t.Errorf("first item %q, want %q", m[0].Label, LabelOpenHistory)
+	}
+}
+
+// TestItemsShape checks what every menu holds whatever the model:
+// separators are bare, exactly one Quit item ends it, and disabled follows
+// the action.
+func TestItemsShape(t *testing.T) {
+	var r recorder
+	for _, st := range []State{SignedOut, Connecting, Connected, Offline, Expired, Paused} {
+		for _, a := range []Actions{r.actions(), {}} {
+			m := Items(NewModel(Status{Conn: st}, 1, now), a)
+			quits := 0
+			for i, it := range m {
+				if it.Separator && (it.Label != "" || it.Action != nil || it.IsQuit) {
+					t.Errorf("%v: separator %d has %+v", st, i, it)
+				}
+				if !it.Separator && it.Label == "" {
+					t.Errorf("%v: item %d has no label", st, i)
+				}
+				if it.Action == nil && !it.Separator && !it.Disabled {
+					t.Errorf("%v: %q has no action but is enabled", st, it.Label)
+				}
+				if it.IsQuit {
+					quits++
+					if i != len(m)-1 || it.Label != LabelQuit {
+						t.Errorf("%v: quit item %q at %d of %d", st, it.Label, i, len(m))
+					}
+				}
+			}
+			if quits != 1 {
+				t.Errorf("%v: %d quit items", st, quits)
+			}
+		}
 	}
 }

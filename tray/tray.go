@@ -1,17 +1,17 @@
-// Package tray is the model behind EchoTray's system tray: which state the
-// icon shows, the tooltip text and the menu with its enabled items.
+// Package tray is EchoTray's system tray: the model behind it (which state
+// the icon shows, the tooltip text and the menu with its enabled items, as
+// plain data) and Host, which shows that model through fyne.io/systray.
 //
-// It is pure: it holds no Fyne app, starts no goroutine and reads no clock
-// (callers pass now). The app package feeds it facts from the session and
-// the connection and applies the result to the desktop tray.
+// The model is pure: it starts no goroutine and reads no clock (callers pass
+// now). The core feeds it facts from the session and the connection and
+// hands the result to a Host. The package does not import Fyne; the window
+// process turns Items into Fyne menus itself.
 package tray
 
 import (
 	"fmt"
 	"math"
 	"time"
-
-	"fyne.io/fyne/v2"
 
 	"echotray/assets"
 )
@@ -160,16 +160,17 @@ func PauseEnd(until, now time.Time) string {
 	return "until " + until.Format("Mon 15:04")
 }
 
-// IconSize is the pixel size of the tray icons Icon returns.
+// IconSize is the pixel size of the tray icons IconPNG returns.
 const IconSize = 64
 
-// Icon is the tray icon for state, with the unread badge when unread > 0.
-func Icon(state State, unread int) fyne.Resource {
-	r, err := assets.TrayIcon(state.String(), unread > 0, IconSize)
+// IconPNG is the PNG tray icon for state, with the unread badge when
+// unread > 0. The bytes are shared: callers must not modify them.
+func IconPNG(state State, unread int) []byte {
+	b, err := assets.TrayIconPNG(state.String(), unread > 0, IconSize)
 	if err != nil {
 		// Every State has an icon (the tests check it); an unknown one is a
 		// programming error, and the app icon is still a usable tray icon.
-		return assets.AppIcon64
+		return assets.AppIcon64PNG
 	}
-	return r
+	return b
 }

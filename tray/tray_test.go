@@ -93,12 +93,12 @@ func TestStateNamesHaveIcons(t *testing.T) {
 	for _, s := range []State{SignedOut, Connecting, Connected, Offline, Expired, Paused} {
 		seen[s.String()] = true
 		for _, unread := range []int{0, 7} {
-			want, err := assets.TrayIcon(s.String(), unread > 0, IconSize)
+			want, err := assets.TrayIconPNG(s.String(), unread > 0, IconSize)
 			if err != nil {
 				t.Fatalf("%v: %v", s, err)
 			}
-			if got := Icon(s, unread); got != want {
-				t.Errorf("Icon(%v, %d) = %s, want %s", s, unread, got.Name(), want.Name())
+			if got := IconPNG(s, unread); !bytes.Equal(got, want) {
+				t.Errorf("IconPNG(%v, %d) is not %s", s, unread, assets.TrayIconName(s.String(), unread > 0, IconSize))
 			}
 		}
 	}
@@ -110,8 +110,8 @@ func TestStateNamesHaveIcons(t *testing.T) {
 }
 
 func TestIconUnknownStateFallsBack(t *testing.T) {
-	if got := Icon(State(42), 0); !bytes.Equal(got.Content(), assets.AppIcon64.Content()) {
-		t.Errorf("Icon(unknown) = %s, want the app icon", got.Name())
+	if got := IconPNG(State(42), 0); !bytes.Equal(got, assets.AppIcon64PNG) {
+		t.Error("IconPNG(unknown) is not the app icon")
 	}
 	if got := State(42).String(); got != "State(42)" {
 		t.Errorf("String = %q", got)

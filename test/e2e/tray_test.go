@@ -236,7 +236,7 @@ func iconPixmap(t *testing.T, conn *dbus.Conn, it snItem) (w, h int32, pix []byt
 // wantPixmap is a tray state's icon converted as fyne.io/systray does.
 func wantPixmap(t *testing.T, s tray.State, unread int) []byte {
 	t.Helper()
-	img, _, err := image.Decode(bytes.NewReader(tray.Icon(s, unread).Content()))
+	img, _, err := image.Decode(bytes.NewReader(tray.IconPNG(s, unread)))
 	if err != nil {
 		t.Fatal(err)
 	}

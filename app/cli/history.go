@@ -1,0 +1,189 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+	"unicode"
+
+	"echotray/app"
+	"echotray/history"
+	"echotray/notify"
+)
+
+// DefaultHistoryLimit is how many entries `echotray history` prints when no
+// limit is given.
+const DefaultHistoryLimit = 20
+
+// HistoryOptions are the flags of `echotray history`.
+type HistoryOptions struct {
+	JSON   bool   // one JSON object per line instead of a table
+	Search string // full-text search over title and message
+	Limit  int    // at most this many entries; 0 or less means DefaultHistoryLimit
+	Unread bool   // only unread entries
+}
+
+// historyLine is one line of `echotray history --json`.
+type historyLine struct {
+	Time    string          `json:"time"` // RFC 3339, local offset
+	Channel string          `json:"channel"`
+	Event   string          `json:"event"`
+	Type    notify.Type     `json:"type"`
+	Title   string          `json:"title"`
+	Message string          `json:"message"`
+	Read    bool            `json:"read"`
+	Data    json.RawMessage `json:"data"` // the payload; a JSON string if it is not JSON; null if none
+}
+
+// History prints the stored history (see PrintHistory) on Stdout.
+func (c *Commands) History(ctx context.Context, o HistoryOptions) error {
+	store, err := c.OpenHistory()
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	return PrintHistory(ctx, c.Stdout, store, o)
+}
+
+// PrintHistory prints stored entries newest first: a table (time, type,
+// event, title, message; unread entries marked with *) or, with JSON, one
+// object per line with time, channel, event, type, title, message, read and
+// data. Text from the server is stripped of control characters in the table,
+// so it cannot drive the terminal.
+func PrintHistory(ctx context.Context, out io.Writer, store *history.Store, opts HistoryOptions) error {
+	limit := opts.Limit
+	if limit <= 0 {
+		limit = DefaultHistoryLimit
+	}
+	q := history.Query{Search: opts.Search, Unread: opts.Unread, Limit: limit}
+	entries, err := store.List(ctx, q)
+	if err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	w := bufio.NewWriter(out)
+	if opts.JSON {
+		err = writeHistoryJSON(w, entries)
+	} else {
+		err = writeHistoryTable(ctx, w, store, q, entries)
+	}
+	if err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	if err := w.Flush(); err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	return nil
+}
+
+func writeHistoryJSON(w io.Writer, entries []notify.Entry) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	for _, e := range entries {
+		line := historyLine{
+			Time:    e.Time.Format(time.RFC3339Nano),
+			Channel: e.Channel,
+			Event:   e.Event,
+			Type:    e.Type,
+			Title:   e.Title,
+			Message: e.Message,
+			Read:    e.Read,
+			Data:    payloadJSON(e.Data),
+		}
+		if err := enc.Encode(line); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// payloadJSON is data itself when it is JSON, else data as a JSON string,
+// and null when there is none.
+func payloadJSON(data json.RawMessage) json.RawMessage {
+	if len(data) == 0 {
+		return json.RawMessage("null")
+	}
+	if json.Valid(data) {
+		return data
+	}
+	s, _ := json.Marshal(strings.ToValidUTF8(string(data), "\uFFFD"))
+	return s
+}
+
+// Widths of the table's text columns, in characters.
+const (
+	cliTitleWidth   = 40
+	cliMessageWidth = 72
+)
+
+func writeHistoryTable(ctx context.Context, w io.Writer, store *history.Store, q history.Query, entries []notify.Entry) error {
+	if len(entries) == 0 {
+		msg := "The history is empty."
+		if q.Search != "" || q.Unread {
+			msg = "No entries match."
+		}
+		_, err := fmt.Fprintln(w, msg)
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  TIME\tTYPE\tEVENT\tTITLE\tMESSAGE")
+	for _, e := range entries {
+		mark := " "
+		if !e.Read {
+			mark = "*"
+		}
+		fmt.Fprintf(tw, "%s %s\t%s\t%s\t%s\t%s\n", mark,
+			e.Time.Local().Format("2006-01-02 15:04:05"),
+			cliText(string(e.Type), 10),
+			cliText(e.Event, 32),
+			cliText(e.Title, cliTitleWidth),
+			cliText(e.Message, cliMessageWidth))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	total, err := store.Count(ctx, history.Query{Search: q.Search, Unread: q.Unread})
+	if err != nil {
+		return err
+	}
+	footer := app.Plural(len(entries), "entry")
+	if total > len(entries) {
+		footer = fmt.Sprintf("%s of %s (newest first; --limit N for more)", app.FormatCount(len(entries)), app.FormatCount(total))
+	}
+	_, err = fmt.Fprintf(w, "%s; * = unread\n", footer)
+	return err
+}
+
+// cliText makes s safe and short for one table cell: runs of white space
+// (line breaks, tabs) become one space, other control and bidi-control
+// characters are dropped, and it is cut to width characters with an
+// ellipsis. An empty cell shows "-".
+func cliText(s string, width int) string {
+	var out []rune
+	space := false
+	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
+		switch {
+		case unicode.IsSpace(r):
+			space = len(out) > 0
+			continue
+		case unicode.IsControl(r), unicode.Is(unicode.Bidi_Control, r):
+			continue
+		}
+		if space {
+			out = append(out, ' ')
+			space = false
+		}
+		out = append(out, r)
+	}
+	switch {
+	case len(out) == 0:
+		return "-"
+	case len(out) > width:
+		return strings.TrimRight(string(out[:width-1]), " ") + "…"
+	}
+	return string(out)
+}
