@@ -33,8 +33,8 @@ const (
 	DefaultLogLevel     = "info"
 	DefaultMaxEntries   = history.DefaultMaxEntries
 	DefaultMaxAgeDays   = int(history.DefaultMaxAge / (24 * time.Hour))
-	DefaultFloodLimit   = 3
-	DefaultFloodWindow  = 10 * time.Second
+	DefaultFloodLimit   = notify.DefaultFloodLimit
+	DefaultFloodWindow  = notify.DefaultFloodWindow
 	configFileName      = "config.json"
 	appDirName          = "echotray"
 )
@@ -541,28 +541,5 @@ func writeConfig(path string, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("encode config: %w", err)
 	}
-	tmp, err := os.CreateTemp(dir, ".config-*.json")
-	if err != nil {
-		return fmt.Errorf("write config: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write config: %w", err)
-	}
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write config: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write config: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write config: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write config: %w", err)
-	}
-	return nil
+	return writeFileAtomic(path, append(b, '\n'), 0o600)
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"echotray/app/ipc"
@@ -167,6 +168,8 @@ type Core struct {
 	once  sync.Once
 	bg    sync.WaitGroup // workers: restore, sign-out, counts, …
 	watch sync.WaitGroup // waiters: the ticker, window-process exits, respawn timers
+	// restoring counts restore goroutines that have not posted their result.
+	restoring atomic.Int32
 
 	ctx    context.Context // ends at quit
 	cancel context.CancelFunc
@@ -390,7 +393,9 @@ func (c *Core) restore() {
 			}
 		})
 	}
+	c.restoring.Add(1)
 	c.goWatch(func() {
+		defer c.restoring.Add(-1) // after posting the result (tests wait on it)
 		u, err := c.deps.Session.RestoreRetrying(ctx, wake, func(err error, next time.Time) {
 			c.log.Warn("cannot restore the session; retrying", "err", err, "at", next)
 			post(func() {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -174,6 +175,7 @@ type fakeSession struct {
 	keyring  error
 	adopted  string
 	retried  chan struct{} // receives after each onRetry, if set
+	waiting  atomic.Bool   // blocked until "Reconnect now"
 }
 
 var alice = User{ID: "5", Name: "Alice", Email: "alice@example.com"}
@@ -197,9 +199,12 @@ func (f *fakeSession) RestoreRetrying(ctx context.Context, wake <-chan struct{},
 		if f.retried != nil {
 			f.retried <- struct{}{}
 		}
+		f.waiting.Store(true)
 		select {
 		case <-wake:
+			f.waiting.Store(false)
 		case <-ctx.Done():
+			f.waiting.Store(false)
 			return User{}, ctx.Err()
 		}
 	}
@@ -375,9 +380,13 @@ func (f *coreFixture) on(fn func()) {
 	<-done
 }
 
-// settle lets the core's workers finish and its loop run what they posted.
+// settle lets the core's workers finish and its loop run what they posted;
+// a restore attempt waiting for "Reconnect now" counts as finished.
 func (f *coreFixture) settle() {
 	for range 3 {
+		for f.c.restoring.Load() > 0 && !f.sess.waiting.Load() {
+			time.Sleep(time.Millisecond)
+		}
 		f.c.bg.Wait()
 		f.on(func() {})
 	}

@@ -53,7 +53,7 @@ type Hooks struct {
 type ServiceOptions struct {
 	Session  *Session        // required
 	Store    *history.Store  // required: the history
-	Notifier notify.Notifier // nil means notify.NewDesktopNotifier (without click handling); the owner closes an injected one
+	Notifier notify.Notifier // desktop notifications; nil shows none. The caller owns (and closes) it
 	AppName  string          // shown by the notification server; "" means "EchoTray"
 	AppID    string          // application ID: Linux desktop-entry hint, Windows toast AppUserModelID
 	Icon     string          // icon file for notifications; "" means none
@@ -88,7 +88,6 @@ type running struct {
 	cfg    Config
 	client *realtime.Client
 	center *notify.Center
-	ns     realtime.Namespace
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // the session check loop
@@ -120,22 +119,12 @@ func NewService(opts ServiceOptions) *Service {
 	return &Service{opts: opts, log: opts.Logger.With("component", "service")}
 }
 
-// newNotifier returns the notifier for a new Center. A Center closes its
-// notifier, so each gets a fresh desktop notifier; an injected notifier is
-// shielded from Close, since its owner closes it.
-func (s *Service) newNotifier() notify.Notifier {
-	if s.opts.Notifier != nil {
-		return keepOpen{s.opts.Notifier}
-	}
-	return notify.NewDesktopNotifier(s.opts.AppName, s.opts.AppID, s.opts.Icon, nil)
-}
-
 // newCenter is the one place a notification pipeline is configured.
 func (s *Service) newCenter(catalog *notify.Catalog, prefs notify.Prefs) *notify.Center {
 	return notify.NewCenter(notify.CenterConfig{
 		Store:           s.opts.Store,
 		Catalog:         catalog,
-		Notifier:        s.newNotifier(),
+		Notifier:        s.opts.Notifier,
 		Prefs:           prefs,
 		AppName:         s.opts.AppName,
 		Icon:            s.opts.Icon,
@@ -143,11 +132,6 @@ func (s *Service) newCenter(catalog *notify.Catalog, prefs notify.Prefs) *notify
 		OnDeliveryError: s.opts.Hooks.OnDeliveryError,
 	})
 }
-
-// keepOpen hides the Close method of a notifier owned by someone else.
-type keepOpen struct{ n notify.Notifier }
-
-func (k keepOpen) Notify(ctx context.Context, m notify.Message) error { return k.n.Notify(ctx, m) }
 
 // Start connects for u and subscribes the channels of u's role. It does not
 // wait for the connection; watch OnState. Starting a running service is a
@@ -176,7 +160,7 @@ func (s *Service) start(u User, cfg Config) error {
 	if s.prefSet {
 		prefs = s.prefs
 	}
-	r := &running{user: u, cfg: cfg, ns: realtime.Namespace(cfg.Namespace), gen: s.opts.Session.Generation(),
+	r := &running{user: u, cfg: cfg, gen: s.opts.Session.Generation(),
 		soon: make(chan struct{}, 1)}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.center = s.newCenter(notify.NewCatalog(cfg.Notifications.Overrides), prefs)
@@ -225,7 +209,9 @@ func (s *Service) authHeader(ctx context.Context) (http.Header, error) {
 
 // onEvent runs on the realtime dispatcher: store, notify, report.
 func (s *Service) onEvent(r *running, e realtime.Event) {
-	in := notify.Incoming{Channel: e.Channel, Event: e.ShortName(r.ns), Data: e.Data, Received: e.Received}
+	// The Center shortens the wire name (notify.ShortName: one rule for
+	// every stored and shown name, whatever the namespace).
+	in := notify.Incoming{Channel: e.Channel, Event: e.Name, Data: e.Data, Received: e.Received}
 	entry, stored, err := r.center.Handle(r.ctx, in)
 	if err != nil {
 		s.log.Error("event not stored", "channel", e.Channel, "event", in.Event, "err", err)
@@ -236,7 +222,7 @@ func (s *Service) onEvent(r *running, e realtime.Event) {
 	if h := s.opts.Hooks.OnEntry; h != nil {
 		h(entry, stored)
 	}
-	if accountEvents[in.Event] && e.Channel == "private-user."+r.user.ID {
+	if accountEvents[notify.ShortName(in.Event)] && e.Channel == "private-user."+r.user.ID {
 		select {
 		case r.soon <- struct{}{}:
 		default: // a check is already due
@@ -252,7 +238,7 @@ func fallbackEntry(in notify.Incoming) notify.Entry {
 	if t.IsZero() {
 		t = time.Now()
 	}
-	return notify.Entry{Time: t, Channel: in.Channel, Event: in.Event, Type: n.Type,
+	return notify.Entry{Time: t, Channel: in.Channel, Event: notify.ShortName(in.Event), Type: n.Type,
 		Title: n.Title, Message: n.Message, Data: in.Data}
 }
 

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -253,7 +252,7 @@ func (c *Center) armPauseLocked(now time.Time) {
 		c.pause.Stop()
 		c.pause = nil
 	}
-	if c.prefs.Paused(now) && !c.prefs.PausedUntil.Equal(PausedForever) {
+	if c.prefs.Paused(now) && !UntilResumed(c.prefs.PausedUntil, now) {
 		c.pause = time.AfterFunc(c.prefs.PausedUntil.Sub(now), c.pauseEnded)
 	}
 }
@@ -288,9 +287,10 @@ func (c *Center) Prefs() Prefs {
 	return c.prefs.clone()
 }
 
-// Close sends a pending flood summary, stops the delivery goroutine (giving
-// queued notifications a few seconds) and closes the Notifier if it is an
-// io.Closer. Handle returns ErrClosed afterwards. Close is idempotent.
+// Close sends a pending flood summary and stops the delivery goroutine
+// (giving queued notifications a few seconds). The Notifier is not closed:
+// whoever made it owns it. Handle returns ErrClosed afterwards. Close is
+// idempotent.
 func (c *Center) Close() error {
 	c.mu.Lock()
 	if c.closed {
@@ -312,11 +312,6 @@ func (c *Center) Close() error {
 		c.deliver.enqueue(c.message(*out))
 	}
 	c.deliver.close(closeGrace)
-	if cl, ok := c.notifier.(io.Closer); ok {
-		if err := cl.Close(); err != nil {
-			return fmt.Errorf("close desktop notifier: %w", err)
-		}
-	}
 	return nil
 }
 

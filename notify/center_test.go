@@ -303,8 +303,8 @@ func TestCenterCloseFlushesSummary(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Fatalf("sent %q, want %q", got, want)
 		}
-		if !n.closed {
-			t.Error("Close did not close the notifier")
+		if n.closed {
+			t.Error("Close closed the notifier, which belongs to whoever made it")
 		}
 		if _, _, err := c.Handle(t.Context(), in("UserCreated", `{}`)); !errors.Is(err, ErrClosed) {
 			t.Errorf("Handle after Close: %v", err)

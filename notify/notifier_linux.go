@@ -39,7 +39,7 @@ var openAction = []string{"default", "Open"}
 // escaped when the server renders markup. The connection is made on first
 // use and again after it drops; when the session bus cannot be reached at
 // all, notifications go through beeep instead (notify-send, kdialog). The
-// returned Notifier is an io.Closer; Center.Close closes it. appID, the
+// returned Notifier is an io.Closer: its maker closes it. appID, the
 // application ID (the .desktop file's name), goes into the "desktop-entry"
 // hint, with which servers such as GNOME's attribute the notification to the
 // installed application.

@@ -28,6 +28,17 @@ const (
 // PausedForever is a PausedUntil that means "paused until resumed".
 var PausedForever = time.Date(9999, time.December, 31, 0, 0, 0, 0, time.UTC)
 
+// untilResumedAfter is how far ahead a pause end must be to count as "until
+// resumed": PausedForever, and far-future ends written by older versions.
+const untilResumedAfter = 10 * 365 * 24 * time.Hour
+
+// UntilResumed reports whether a pause ending at until means "until
+// resumed" at now. It is the one test for it: the tray, the settings
+// window and the pause summary all use it.
+func UntilResumed(until, now time.Time) bool {
+	return !until.Before(PausedForever) || until.Sub(now) >= untilResumedAfter
+}
+
 // Prefs are the user's notification preferences. The zero Prefs shows
 // everything with the default flood control.
 type Prefs struct {

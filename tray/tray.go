@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"echotray/assets"
+	"echotray/notify"
 )
 
 // State is what the tray icon shows.
@@ -59,10 +60,6 @@ func (s State) SignedIn() bool {
 	}
 	return false
 }
-
-// untilResumedAfter is how far ahead a pause end must be to count as "until
-// resumed" (the config stores that as a far-future time).
-const untilResumedAfter = 10 * 365 * 24 * time.Hour
 
 // Status is the set of facts the tray is drawn from.
 type Status struct {
@@ -148,7 +145,7 @@ func Countdown(d time.Duration) string {
 // PauseEnd describes when a pause ends relative to now: "until resumed",
 // "until 15:04" (today) or "until Mon 15:04".
 func PauseEnd(until, now time.Time) string {
-	if until.Sub(now) >= untilResumedAfter {
+	if notify.UntilResumed(until, now) {
 		return "until resumed"
 	}
 	until = until.In(now.Location())

@@ -54,12 +54,17 @@ func (c *Commands) Watch(ctx context.Context, o WatchOptions) error {
 	defer store.Close()
 
 	notifier := c.Notifier
-	if o.NoNotify {
-		notifier = discardNotifier{}
-	}
 	icon := ""
-	if notifier == nil { // the service makes the desktop notifier: give it the app's icon
+	switch {
+	case o.NoNotify:
+		notifier = discardNotifier{}
+	case notifier == nil:
+		// Ours: made here, closed here.
 		icon = app.NotificationIcon(c.logger())
+		notifier = notify.NewDesktopNotifier(c.Info.Name, c.Info.ID, icon, nil)
+		if cl, ok := notifier.(io.Closer); ok {
+			defer cl.Close()
+		}
 	}
 	out := &eventPrinter{w: c.Stdout, json: o.JSON}
 	states := &stateReporter{c: c, addr: addr}

@@ -245,7 +245,7 @@ func (s *settingsWindow) load() {
 	case pause.IsZero() || !pause.After(now):
 		s.loadedDND = dndOff
 		s.dndNote.Hide()
-	case pause.Sub(now) > 365*24*time.Hour:
+	case notify.UntilResumed(pause, now):
 		s.loadedDND = dndForever
 		s.dndNote.Hide()
 	default:
