@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -41,26 +42,24 @@ func typeFromLabel(label string) (notify.Type, bool) {
 	return "", false
 }
 
-// The coloured icons of the notification types, made once so rows can
-// compare them.
-var (
-	successIcon = theme.NewSuccessThemedResource(theme.ConfirmIcon())
-	infoIcon    = theme.NewPrimaryThemedResource(theme.InfoIcon())
-	warningIcon = theme.NewWarningThemedResource(theme.WarningIcon())
-	errorIcon   = theme.NewErrorThemedResource(theme.ErrorIcon())
-)
+// typeIcons are the coloured icons of the notification types, made once
+// (so rows can compare them) on first use: at package initialisation no
+// Fyne app exists to ask for the theme.
+var typeIcons = sync.OnceValue(func() map[notify.Type]fyne.Resource {
+	return map[notify.Type]fyne.Resource{
+		notify.TypeSuccess: theme.NewSuccessThemedResource(theme.ConfirmIcon()),
+		notify.TypeInfo:    theme.NewPrimaryThemedResource(theme.InfoIcon()),
+		notify.TypeWarning: theme.NewWarningThemedResource(theme.WarningIcon()),
+		notify.TypeError:   theme.NewErrorThemedResource(theme.ErrorIcon()),
+	}
+})
 
 // typeIcon is the coloured icon of a notification type.
 func typeIcon(t notify.Type) fyne.Resource {
-	switch t {
-	case notify.TypeSuccess:
-		return successIcon
-	case notify.TypeWarning:
-		return warningIcon
-	case notify.TypeError:
-		return errorIcon
+	if r, ok := typeIcons()[t]; ok {
+		return r
 	}
-	return infoIcon
+	return typeIcons()[notify.TypeInfo]
 }
 
 // relativeTime describes t as seen at now: "just now", "5 min ago",
