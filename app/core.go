@@ -775,8 +775,10 @@ func (c *Core) settingsSaved() {
 		})
 	default:
 		c.svc.SetPrefs(cfg.Prefs())
-		if c.phase == PhaseRestoring && c.restoreCancel == nil {
-			c.restore() // the last attempt failed for good: try with the new settings
+		if c.phase == PhaseRestoring {
+			// Try with the new settings now: the last attempt failed for
+			// good, or the next one is waiting.
+			c.reconnect()
 		}
 	}
 }
