@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"reflect"
 	"sync"
+	"time"
 
 	"fyne.io/systray"
 )
@@ -57,7 +58,17 @@ type Host struct {
 	sentTitle string
 	gen       *generation // the menu systray shows; nil before the first build
 	rebuilds  int         // how often the menu was built (tests, logs)
+	// resend are the delays after ready at which icon, tooltip and title
+	// are sent again (see exportResend); nil in tests with a fake backend.
+	resend []time.Duration
 }
+
+// exportResend: on Linux fyne.io/systray calls onReady before it has
+// exported the item's properties on D-Bus; a value set in that gap is kept
+// in systray but never announced, and the panel shows the old one until
+// the next change. Sending the current values again shortly after ready
+// closes the gap (a resend of an unchanged value is harmless).
+var exportResend = []time.Duration{500 * time.Millisecond, 2 * time.Second}
 
 // generation is one menu built in systray: the items as shown and the
 // handles of the non-separator ones. Its click channels stay valid until
@@ -73,7 +84,9 @@ func NewHost(logger *slog.Logger) *Host {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return newHost(&systrayBackend{log: logger, noTray: make(chan struct{})}, logger)
+	h := newHost(&systrayBackend{log: logger, noTray: make(chan struct{})}, logger)
+	h.resend = exportResend
+	return h
 }
 
 func newHost(sys backend, logger *slog.Logger) *Host {
@@ -126,6 +139,10 @@ func (h *Host) Run(onReady, onExit func()) {
 			h.sys.quit()
 			return
 		}
+		if len(h.resend) > 0 {
+			h.wg.Add(1)
+			go h.resendLater()
+		}
 		if onReady != nil {
 			onReady()
 		}
@@ -150,6 +167,33 @@ func (h *Host) Quit() {
 		h.sys.quit()
 	}
 	// Not ready yet: Run returns at once, or the ready callback quits.
+}
+
+// resendLater sends icon, tooltip and title again at the resend delays
+// after ready (see exportResend); it ends early when the host stops.
+func (h *Host) resendLater() {
+	defer h.wg.Done()
+	start := time.Now()
+	for _, d := range h.resend {
+		t := time.NewTimer(time.Until(start.Add(d)))
+		select {
+		case <-t.C:
+		case <-h.done:
+			t.Stop()
+			return
+		}
+		h.mu.Lock()
+		if h.ready && !h.quitting {
+			if len(h.icon) > 0 {
+				h.sys.setIcon(h.icon)
+			}
+			h.sys.setTooltip(h.tooltip)
+			if h.title != "" {
+				h.sys.setTitle(h.title)
+			}
+		}
+		h.mu.Unlock()
+	}
 }
 
 // stop ends the click goroutine.

@@ -574,3 +574,26 @@ func TestHostRunTwicePanics(t *testing.T) {
 	}()
 	r.h.Run(nil, nil)
 }
+
+// On Linux systray calls onReady before the item's properties are on the
+// bus; the host sends icon, tooltip and title again shortly after ready so
+// a value set in that gap is not lost.
+func TestHostResendsAfterReady(t *testing.T) {
+	r := startHost(t, func(h *Host) {
+		h.resend = []time.Duration{20 * time.Millisecond}
+		h.SetIcon([]byte("A"))
+		h.SetTooltip("tip")
+	})
+	wantCalls(t, r.sys, "icon A", "tooltip tip")
+	r.h.SetTooltip("later") // lands in the export gap
+	wantCalls(t, r.sys, "tooltip later")
+	deadline := time.Now().Add(5 * time.Second)
+	var got []string
+	for len(got) < 2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+		got = append(got, r.sys.takeCalls()...)
+	}
+	if want := []string{"icon A", "tooltip later"}; !slices.Equal(got, want) {
+		t.Errorf("resent %q, want %q", got, want)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,6 +31,10 @@ const (
 	defaultIdleExit = 3 * time.Minute
 	// outboxSize is how many messages to the core may wait to be sent.
 	outboxSize = 64
+	// coreGoneGrace is how long the app loop may take to end after the
+	// core went away before the process exits anyway (a UI thread stuck
+	// behind a busy machine must not keep a window of a dead core).
+	coreGoneGrace = 1500 * time.Millisecond
 	// menuRefreshMax: a pause ending within this long gets a timer that
 	// brings the window menu up to date (Resume → Pause).
 	menuRefreshMax = 48 * time.Hour
@@ -80,6 +85,9 @@ type seams struct {
 	now       func() time.Time
 	// started runs on the Fyne thread once the windows are built (tests).
 	started func(c *controller)
+	// hardExit ends the process when the app loop did not end within
+	// coreGoneGrace after the core went away; os.Exit(0) by default.
+	hardExit func()
 }
 
 func run(a fyne.App, opts Options, s seams) error {
@@ -108,6 +116,9 @@ func run(a fyne.App, opts Options, s seams) error {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	if s.hardExit == nil {
+		s.hardExit = func() { os.Exit(0) }
+	}
 	var sess *app.Session
 	if s.signIn == nil || s.check == nil {
 		sess = app.NewSession(app.SessionOptions{Config: opts.Config, Secrets: app.NewKeyringSecrets(0),
@@ -124,6 +135,7 @@ func run(a fyne.App, opts Options, s seams) error {
 	}
 
 	c := newController(a, opts, s, client, log)
+	loopDone := make(chan struct{})
 	var reader sync.WaitGroup
 	reader.Go(func() {
 		for m := range client.Messages() {
@@ -133,9 +145,18 @@ func run(a fyne.App, opts Options, s seams) error {
 			log.Info("the connection to the core ended", "err", err)
 		}
 		c.do(c.coreGone)
+		t := time.NewTimer(coreGoneGrace)
+		defer t.Stop()
+		select {
+		case <-loopDone:
+		case <-t.C:
+			log.Warn("the windows did not close in time after the core went away; exiting now", "after", coreGoneGrace)
+			s.hardExit()
+		}
 	})
 	c.start()
 	s.loop()
+	close(loopDone)
 	c.shutdown()
 	client.Close()
 	reader.Wait()

@@ -155,6 +155,7 @@ type runHarness struct {
 }
 
 type runSetup struct {
+	hardExit func()
 	show     ipc.Message
 	idleExit time.Duration
 	entries  []notify.Entry // stored before Run starts
@@ -178,6 +179,9 @@ func startRun(t *testing.T, setup runSetup) *runHarness {
 	t.Cleanup(func() { st.Close() })
 	seed(t, st, setup.entries)
 
+	if setup.hardExit == nil {
+		setup.hardExit = func() { t.Error("the window process exited hard: its loop did not end after the core went away") }
+	}
 	h := &runHarness{t: t, core: core, loop: newTestLoop(), cfg: cfg, store: st, done: make(chan error, 1)}
 	started := make(chan *controller, 1)
 	s := seams{
@@ -203,6 +207,7 @@ func startRun(t *testing.T, setup runSetup) *runHarness {
 		autostart: &fakeAutostart{},
 		now:       func() time.Time { return runNow },
 		started:   func(c *controller) { started <- c },
+		hardExit:  setup.hardExit,
 	}
 	opts := Options{
 		Info:     app.BuildInfo{Name: "EchoTray"},
@@ -558,6 +563,34 @@ func TestRunEndsWhenTheCoreGoes(t *testing.T) {
 	h.core.srv.Close() // says bye
 	h.ended(2 * time.Second)
 	t.Logf("Run returned %v after the core closed", time.Since(start))
+}
+
+// A UI thread that cannot run (a machine under heavy load) must not keep
+// the window process of a dead core: it exits after coreGoneGrace anyway.
+func TestRunExitsWhenTheUIThreadIsStuck(t *testing.T) {
+	unblock := make(chan struct{})
+	exited := make(chan time.Time, 1)
+	h := startRun(t, runSetup{
+		show: ipc.Message{Window: app.WindowHistory},
+		hardExit: func() {
+			exited <- time.Now()
+			close(unblock)
+		},
+	})
+	h.sendState(ipc.State{Conn: "connected", TrayPresent: true})
+	h.historyReady()
+	h.loop.do(func() { <-unblock }) // the UI thread is stuck
+	start := time.Now()
+	h.core.srv.Close()
+	select {
+	case at := <-exited:
+		if d := at.Sub(start); d < coreGoneGrace || d > coreGoneGrace+2*time.Second {
+			t.Errorf("hard exit after %v, want about %v", d, coreGoneGrace)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the process did not exit while its UI thread was stuck")
+	}
+	h.ended(5 * time.Second)
 }
 
 func TestRunIdleExit(t *testing.T) {
