@@ -22,14 +22,22 @@ import (
 	"echotray/devstack/laravel"
 )
 
-// binary is the echotray binary under test.
-var binary string
+// binary is the echotray core under test (built with -tags nowindow, no
+// GUI toolkit); windowBinary is the window program next to it
+// (echotray-window, cgo and Fyne), which the core starts for its windows.
+var binary, windowBinary string
+
+// buildDir is the directory holding both executables.
+var buildDir string
 
 func TestMain(m *testing.M) {
 	os.Exit(runMain(m))
 }
 
 func runMain(m *testing.M) int {
+	if socket := os.Getenv(peerEnv); socket != "" {
+		return runPeer(socket) // this binary, run by TestSocketRejectsOtherUser
+	}
 	if missing := missingTools(); len(missing) > 0 {
 		fmt.Fprintf(os.Stderr, "e2e: missing tools: %s\n", strings.Join(missing, ", "))
 		return 1
@@ -40,7 +48,13 @@ func runMain(m *testing.M) int {
 			fmt.Fprintln(os.Stderr, "e2e:", err)
 			return 1
 		}
+		setBinaries(filepath.Dir(abs))
 		binary = abs
+		if fi, err := os.Stat(windowBinary); err != nil || fi.IsDir() {
+			fmt.Fprintf(os.Stderr, "e2e: ECHOTRAY_E2E_BINARY=%s: the window program %s must be next to it (go build -tags migrated_fynedo -o %s .)\n",
+				b, windowBinary, windowBinary)
+			return 1
+		}
 		return m.Run()
 	}
 	dir, err := os.MkdirTemp("", "echotray-e2e-")
@@ -49,19 +63,39 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	binary = filepath.Join(dir, "echotray")
-	fmt.Fprintln(os.Stderr, "e2e: building echotray (cgo + Fyne; minutes when the cache is cold)…")
+	setBinaries(dir)
+	fmt.Fprintln(os.Stderr, "e2e: building echotray and echotray-window (cgo + Fyne; minutes when the cache is cold)…")
 	start := time.Now()
-	// The module root is two levels up from test/e2e.
-	cmd := exec.Command("go", "build", "-tags", "migrated_fynedo", "-o", binary, ".")
-	cmd.Dir = filepath.Join("..", "..")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "e2e: build failed:", err)
-		return 1
+	// Exactly as the Makefile's build target; the module root is two
+	// levels up from test/e2e.
+	for _, b := range []struct {
+		cgo  bool
+		args []string
+	}{
+		{false, []string{"build", "-tags", "nowindow", "-o", binary, "."}},
+		{true, []string{"build", "-tags", "migrated_fynedo", "-o", windowBinary, "."}},
+	} {
+		cmd := exec.Command("go", b.args...)
+		cmd.Dir = filepath.Join("..", "..")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if b.cgo {
+			cmd.Env[len(cmd.Env)-1] = "CGO_ENABLED=1" // Fyne needs cgo, whatever the caller's setting
+		}
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			fmt.Fprintf(os.Stderr, "e2e: go %s failed: %v\n", strings.Join(b.args, " "), err)
+			return 1
+		}
 	}
 	fmt.Fprintf(os.Stderr, "e2e: built in %s\n", time.Since(start).Round(time.Second))
 	return m.Run()
+}
+
+// setBinaries points binary and windowBinary into dir.
+func setBinaries(dir string) {
+	buildDir = dir
+	binary = filepath.Join(dir, "echotray")
+	windowBinary = filepath.Join(dir, "echotray-window")
 }
 
 // App runs the binary with its own config, data and cache directories on a
@@ -76,11 +110,19 @@ type App struct {
 func (d *Desktop) NewApp(t *testing.T) *App {
 	t.Helper()
 	dir := t.TempDir()
-	return &App{Dir: dir, d: d, env: d.Env(
+	a := &App{Dir: dir, d: d}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("--- log of the core (%s):\n%s", a.LogFile(), tail(readAll(a.LogFile()), 6000))
+			t.Logf("--- log of the window process (%s):\n%s", a.WindowLogFile(), tail(readAll(a.WindowLogFile()), 6000))
+		}
+	})
+	a.env = d.Env(
 		"ECHOTRAY_CONFIG_DIR="+filepath.Join(dir, "config"),
 		"ECHOTRAY_DATA_DIR="+filepath.Join(dir, "data"),
 		"ECHOTRAY_CACHE_DIR="+filepath.Join(dir, "cache"),
-	)}
+	)
+	return a
 }
 
 // ConfigFile returns the path of the config file.
@@ -249,6 +291,20 @@ func (s *Stack) Publish(t *testing.T, channel, event string, data any) {
 	if err := s.Soketi.Publisher().Trigger(ctx, []string{channel}, event, data, ""); err != nil {
 		t.Fatalf("publish %s on %s: %v", event, channel, err)
 	}
+}
+
+// WaitSubscribed waits until a client has subscribed to channel on Soketi
+// (an event published before that is not delivered). The limit allows for
+// a reconnect.
+func (s *Stack) WaitSubscribed(t *testing.T, channel string) {
+	t.Helper()
+	waitUntilFor(t, reconnectTimeout, "a subscription to "+channel+" on Soketi", func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		chs, err := s.Soketi.Publisher().Channels(ctx, channel)
+		_, ok := chs[channel]
+		return err == nil && ok
+	})
 }
 
 // WatchLine is one line of `echotray watch --json`.

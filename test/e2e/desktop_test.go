@@ -234,8 +234,11 @@ func StartDesktop(t *testing.T, opts DesktopOptions) *Desktop {
 	if opts.Notifications {
 		startProc(t, "dunst", d.env, nil, "dunst")
 		d.WaitName(t, "org.freedesktop.Notifications")
+		// The replies of the notification server carry the ids that its
+		// ActionInvoked signals name.
 		d.monitor = startProc(t, "dbus-monitor", d.env, nil, "dbus-monitor", "--session",
-			"type='method_call',interface='org.freedesktop.Notifications',member='Notify'")
+			"type='method_call',interface='org.freedesktop.Notifications',member='Notify'",
+			"type='method_return',sender='"+d.nameOwner(t, "org.freedesktop.Notifications")+"'")
 		waitUntil(t, "dbus-monitor to start monitoring", func() bool {
 			return strings.Contains(d.monitor.Out.String(), "NameAcquired") || strings.Contains(d.monitor.Out.String(), "NameLost")
 		})
@@ -310,6 +313,21 @@ func (d *Desktop) NameHasOwner(t *testing.T, name string) bool {
 	return has
 }
 
+// nameOwner returns the unique name that owns a well-known name.
+func (d *Desktop) nameOwner(t *testing.T, name string) string {
+	t.Helper()
+	conn, err := dbus.Connect(d.Bus)
+	if err != nil {
+		t.Fatalf("connect to the test bus: %v", err)
+	}
+	defer conn.Close()
+	var owner string
+	if err := conn.BusObject().Call("org.freedesktop.DBus.GetNameOwner", 0, name).Store(&owner); err != nil {
+		t.Fatalf("GetNameOwner(%s): %v", name, err)
+	}
+	return owner
+}
+
 // WaitName waits until a well-known name is owned on the bus.
 func (d *Desktop) WaitName(t *testing.T, name string) {
 	t.Helper()
@@ -338,12 +356,22 @@ func (d *Desktop) SecretSearch(t *testing.T) string {
 // Notification is one Notify call seen by dbus-monitor.
 type Notification struct {
 	AppName, Icon, Summary, Body string
-	Urgency                      int // -1 when the hint is absent
+	Urgency                      int      // -1 when the hint is absent
+	Actions                      []string // action keys and labels, in pairs
+	// ID is the notification server's id for it (what ActionInvoked
+	// names); 0 until its reply has been seen.
+	ID uint32
 }
 
 var (
-	notifyArgsRE = regexp.MustCompile(`(?s)^   string "(.*?)"\n   uint32 \d+\n   string "(.*?)"\n   string "(.*?)"\n   string "(.*?)"\n   array \[`)
+	notifyArgsRE = regexp.MustCompile(`(?s)^   string "(.*?)"\n   uint32 \d+\n   string "(.*?)"\n   string "(.*?)"\n   string "(.*?)"\n   array \[(.*?)\n   \]`)
+	actionRE     = regexp.MustCompile(`string "(.*?)"`)
 	urgencyRE    = regexp.MustCompile(`string "urgency"\n\s+variant\s+byte (\d)`)
+	senderRE     = regexp.MustCompile(` sender=(\S+)`)
+	destRE       = regexp.MustCompile(` destination=(\S+)`)
+	serialRE     = regexp.MustCompile(` serial=(\d+)`)
+	replySerRE   = regexp.MustCompile(` reply_serial=(\d+)`)
+	replyIDRE    = regexp.MustCompile(`^   uint32 (\d+)`)
 )
 
 // Notifications parses every Notify call dbus-monitor has printed so far.
@@ -355,7 +383,8 @@ func (d *Desktop) Notifications() []Notification {
 }
 
 // parseNotifyCalls splits dbus-monitor output into messages (each starts
-// at column 0) and reads the arguments of the Notify method calls.
+// at column 0), reads the arguments of the Notify method calls and gives
+// each the id from the server's reply to it.
 func parseNotifyCalls(out string) []Notification {
 	var res []Notification
 	var blocks []string
@@ -368,9 +397,28 @@ func parseNotifyCalls(out string) []Notification {
 		cur.WriteString(line)
 	}
 	blocks = append(blocks, cur.String())
+	type call struct{ sender, serial string }
+	calls := map[call]int{} // → index in res
 	for _, b := range blocks {
 		head, args, ok := strings.Cut(b, "\n")
-		if !ok || !strings.HasPrefix(head, "method call") || !strings.Contains(head, "member=Notify") {
+		if !ok {
+			continue
+		}
+		field := func(re *regexp.Regexp) string {
+			if m := re.FindStringSubmatch(head); m != nil {
+				return m[1]
+			}
+			return ""
+		}
+		if strings.HasPrefix(head, "method return") {
+			i, ok := calls[call{field(destRE), field(replySerRE)}]
+			if m := replyIDRE.FindStringSubmatch(args); ok && m != nil {
+				id, _ := strconv.ParseUint(m[1], 10, 32)
+				res[i].ID = uint32(id)
+			}
+			continue
+		}
+		if !strings.HasPrefix(head, "method call") || !strings.Contains(head, "member=Notify") {
 			continue
 		}
 		m := notifyArgsRE.FindStringSubmatch(args)
@@ -378,9 +426,13 @@ func parseNotifyCalls(out string) []Notification {
 			continue
 		}
 		n := Notification{AppName: m[1], Icon: m[2], Summary: html.UnescapeString(m[3]), Body: html.UnescapeString(m[4]), Urgency: -1}
+		for _, a := range actionRE.FindAllStringSubmatch(m[5], -1) {
+			n.Actions = append(n.Actions, a[1])
+		}
 		if u := urgencyRE.FindStringSubmatch(args); u != nil {
 			n.Urgency, _ = strconv.Atoi(u[1])
 		}
+		calls[call{field(senderRE), field(serialRE)}] = len(res)
 		res = append(res, n)
 	}
 	return res
