@@ -40,7 +40,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	startup := initlog.Restore()
 	info, err := app.ParseBuildInfo(fyneAppToml)
 	if err != nil {
-		fmt.Fprintln(stderr, "echotray:", err)
+		cli.PrintError(stderr, err)
 		return cli.ExitError
 	}
 	root := flag.NewFlagSet("echotray", flag.ContinueOnError)
@@ -87,7 +87,7 @@ func runCore(env cli.Env, hidden bool) int {
 	})
 	if err != nil {
 		p.Logs.Logger.Error("tray app ended with an error", "err", err)
-		fmt.Fprintln(env.Stderr, "echotray:", err)
+		cli.PrintError(env.Stderr, err)
 		return cli.ExitError
 	}
 	return cli.ExitOK

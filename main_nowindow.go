@@ -3,6 +3,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -22,7 +23,7 @@ func runWindow(env cli.Env, args []string) int {
 		}
 	}
 	if err != nil {
-		fmt.Fprintln(env.Stderr, "echotray:", app.Sentence(err.Error()))
+		cli.PrintError(env.Stderr, errors.New(app.Sentence(err.Error())))
 		return cli.ExitError
 	}
 	cmd := exec.Command(prog, append([]string{"window"}, args...)...)
@@ -31,7 +32,7 @@ func runWindow(env cli.Env, args []string) int {
 		if ee, ok := err.(*exec.ExitError); ok {
 			return ee.ExitCode()
 		}
-		fmt.Fprintln(env.Stderr, "echotray:", app.Sentence(err.Error()))
+		cli.PrintError(env.Stderr, errors.New(app.Sentence(err.Error())))
 		return cli.ExitError
 	}
 	return cli.ExitOK

@@ -13,6 +13,7 @@ import (
 	"echotray/app/ipc"
 	"echotray/app/ui"
 	"echotray/assets"
+	"echotray/internal/termtext"
 )
 
 // runWindow runs `echotray window`: the only place a Fyne app is created.
@@ -41,7 +42,7 @@ func runWindow(env cli.Env, args []string) int {
 	if err != nil {
 		// Stderr gets the plain sentence only; the log file the record.
 		p.Logs.Logger.Info("window process ends", "err", err)
-		fmt.Fprintln(env.Stderr, app.Sentence(err.Error()))
+		fmt.Fprintln(env.Stderr, termtext.Clean(app.Sentence(err.Error()), termtext.Lines))
 		return cli.ExitError
 	}
 	return cli.ExitOK

@@ -9,6 +9,7 @@ import (
 	"math"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/godbus/dbus/v5"
 )
@@ -26,6 +27,15 @@ const maxTracked = 256
 // maxEarlyClicks bounds the clicks on ids not known (yet) that are kept.
 const maxEarlyClicks = 16
 
+// connectTimeout bounds connecting to the session bus: the handshake, the
+// Hello call and subscribing to the notification signals. A bus that
+// accepts the connection and never answers fails after it.
+const connectTimeout = 5 * time.Second
+
+// closeDialWait bounds how long Close waits for a connection attempt it
+// has cancelled to end.
+const closeDialWait = 2 * time.Second
+
 // openAction is the action sent with every notification when the server
 // supports actions: "default" is what a click on the bubble invokes.
 var openAction = []string{"default", "Open"}
@@ -37,19 +47,46 @@ var openAction = []string{"default", "Open"}
 // clicks a notification, onClick gets its entry id (0 for a flood summary)
 // from the D-Bus signal goroutine; it should return quickly. The body is
 // escaped when the server renders markup. The connection is made on first
-// use and again after it drops; when the session bus cannot be reached at
-// all, notifications go through beeep instead (notify-send, kdialog). The
-// returned Notifier is an io.Closer: its maker closes it. appID, the
+// use and again after it drops, outside any lock and bounded by the
+// caller's context and 5 seconds; when the session bus cannot be reached
+// at all (no address, nobody listening), notifications go through beeep
+// instead (notify-send, kdialog). A bus that does not answer in time is an
+// error of Notify, not a reason to fall back: beeep would wait for the same
+// bus without a limit. The returned Notifier is an io.Closer: its maker
+// closes it. appID, the
 // application ID (the .desktop file's name), goes into the "desktop-entry"
 // hint, with which servers such as GNOME's attribute the notification to the
 // installed application.
 func NewDesktopNotifier(appName, appID, iconPath string, onClick func(entryID int64)) Notifier {
-	d := newDBusNotifier(appName, iconPath, onClick, func() (*dbus.Conn, error) {
-		return dbus.ConnectSessionBus()
-	}, newBeeepNotifier(appName, iconPath, true))
+	d := newDBusNotifier(appName, iconPath, onClick, connectSessionBus, newBeeepNotifier(appName, iconPath, true))
 	d.appID = appID
 	return d
 }
+
+// connectSessionBus connects to the session bus; when ctx ends first, the
+// connection is closed, which ends a handshake the bus does not answer.
+func connectSessionBus(ctx context.Context) (*dbus.Conn, error) {
+	// The connection's own context outlives ctx: ctx bounds the connecting
+	// only.
+	connCtx, closeConn := context.WithCancel(context.Background())
+	stop := context.AfterFunc(ctx, closeConn)
+	conn, err := dbus.ConnectSessionBus(dbus.WithContext(connCtx))
+	if !stop() {
+		// ctx ended: the connection is closed or about to be.
+		if conn != nil {
+			conn.Close()
+		}
+		return nil, ctx.Err()
+	}
+	if err != nil {
+		closeConn()
+		return nil, err
+	}
+	return conn, nil
+}
+
+// connectFunc connects to the session bus; it must give up when ctx ends.
+type connectFunc func(ctx context.Context) (*dbus.Conn, error)
 
 // dbusNotifier implements Notifier with org.freedesktop.Notifications.
 type dbusNotifier struct {
@@ -57,11 +94,13 @@ type dbusNotifier struct {
 	appID    string // desktop-entry hint; "" sends none
 	icon     string
 	onClick  func(entryID int64)
-	connect  func() (*dbus.Conn, error)
+	connect  connectFunc
 	fallback Notifier
+	timeout  time.Duration // bounds one connection attempt: connectTimeout; guarded by mu
 
 	mu     sync.Mutex
 	conn   *dbus.Conn
+	dial   *dialing         // the connection attempt under way; nil if none
 	caps   map[string]bool  // server capabilities; nil = not asked yet
 	ids    map[uint32]int64 // notification id → entry id, for clicks
 	order  []uint32         // ids in the order sent, to bound ids
@@ -70,13 +109,26 @@ type dbusNotifier struct {
 	wg     sync.WaitGroup // signal goroutines
 }
 
-func newDBusNotifier(appName, icon string, onClick func(int64), connect func() (*dbus.Conn, error), fallback Notifier) *dbusNotifier {
+// dialing is one attempt to connect, shared by every Notify that needs the
+// connection meanwhile. It runs on a goroutine of its own, never under
+// d.mu, bounded by connectTimeout and cancelled by Close.
+type dialing struct {
+	timeout time.Duration   // the notifier's timeout when it started
+	ctx     context.Context // ends after timeout or on Close
+	cancel  context.CancelFunc
+	done    chan struct{} // closed when conn and err are set
+	conn    *dbus.Conn
+	err     error
+}
+
+func newDBusNotifier(appName, icon string, onClick func(int64), connect connectFunc, fallback Notifier) *dbusNotifier {
 	return &dbusNotifier{
 		appName:  appName,
 		icon:     icon,
 		onClick:  onClick,
 		connect:  connect,
 		fallback: fallback,
+		timeout:  connectTimeout,
 		ids:      map[uint32]int64{},
 	}
 }
@@ -91,6 +143,11 @@ func (d *dbusNotifier) Notify(ctx context.Context, m Message) error {
 		return err
 	}
 	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+			// A bus that does not answer (or no time left): beeep's
+			// fallbacks would wait for the same bus, without a limit.
+			return err
+		}
 		if ferr := d.fallback.Notify(ctx, m); ferr != nil {
 			return fmt.Errorf("session bus: %w; fallback: %w", err, ferr)
 		}
@@ -184,26 +241,115 @@ func notifyArgs(m Message, appName, icon string, caps map[string]bool, clickable
 	return c
 }
 
-// ensureConn returns the live connection, connecting if there is none.
+// ensureConn returns the live connection, connecting if there is none. It
+// waits for the connection attempt (its own or one under way) at most
+// until ctx ends or the attempt times out (connectTimeout); d.mu is never
+// held while connecting.
 func (d *dbusNotifier) ensureConn(ctx context.Context) (*dbus.Conn, error) {
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	if d.closed {
+		d.mu.Unlock()
 		return nil, errNotifierClosed
 	}
 	if d.conn != nil && d.conn.Connected() {
-		return d.conn, nil
+		conn := d.conn
+		d.mu.Unlock()
+		return conn, nil
 	}
 	if d.conn != nil {
 		d.forgetLocked()
 	}
-	conn, err := d.connect()
-	if err != nil {
-		return nil, fmt.Errorf("connect to the session bus: %w", err)
+	dl := d.dial
+	if dl == nil {
+		dl = d.startDialLocked()
 	}
-	// Clicks and closes come as signals; NameOwnerChanged tells us when the
-	// notification server is replaced (its capabilities and ids then
-	// change).
+	d.mu.Unlock()
+
+	select {
+	case <-dl.done:
+		return dl.conn, dl.err
+	case <-dl.ctx.Done():
+		// Timed out, or Close: the attempt ends on its own (a connect that
+		// ignores its context keeps d.dial set until it does, so that
+		// attempts do not pile up).
+		select {
+		case <-dl.done:
+			return dl.conn, dl.err
+		default:
+		}
+		return nil, dl.error(dl.ctx.Err())
+	case <-ctx.Done():
+		return nil, fmt.Errorf("connect to the session bus: %w", ctx.Err())
+	}
+}
+
+// error words the end of the attempt by its context.
+func (dl *dialing) error(ctxErr error) error {
+	if errors.Is(ctxErr, context.DeadlineExceeded) {
+		return fmt.Errorf("connect to the session bus: no answer within %v: %w", dl.timeout, ctxErr)
+	}
+	return fmt.Errorf("connect to the session bus: %w", ctxErr)
+}
+
+// startDialLocked starts a connection attempt. d.mu must be held.
+func (d *dbusNotifier) startDialLocked() *dialing {
+	ctx, cancel := context.WithTimeout(context.Background(), d.timeout)
+	dl := &dialing{timeout: d.timeout, ctx: ctx, cancel: cancel, done: make(chan struct{})}
+	d.dial = dl
+	go d.runDial(dl)
+	return dl
+}
+
+// runDial connects and subscribes to the notification signals within
+// dl.ctx, then installs the connection unless the notifier was closed
+// meanwhile.
+func (d *dbusNotifier) runDial(dl *dialing) {
+	// done is closed before the context is released, so that a waiter
+	// woken by the context finds the result.
+	defer dl.cancel()
+	defer close(dl.done)
+	conn, err := d.connect(dl.ctx)
+	if err == nil {
+		err = subscribe(dl.ctx, conn)
+	}
+	if err != nil && dl.ctx.Err() != nil {
+		// The bus did not answer in time (or Close): say so rather than
+		// "use of closed network connection".
+		err = dl.error(dl.ctx.Err())
+	} else if err != nil {
+		err = fmt.Errorf("connect to the session bus: %w", err)
+	}
+
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.dial == dl {
+		d.dial = nil
+	}
+	switch {
+	case err != nil:
+		if conn != nil {
+			conn.Close()
+		}
+		dl.err = err
+		return
+	case d.closed:
+		conn.Close()
+		dl.err = errNotifierClosed
+		return
+	}
+	sigs := make(chan *dbus.Signal, 16)
+	conn.Signal(sigs)
+	d.conn = conn
+	d.caps = nil
+	d.wg.Add(1)
+	go d.readSignals(conn, sigs)
+	dl.conn = conn
+}
+
+// subscribe asks the bus for the signals the notifier handles: clicks and
+// closes come as signals; NameOwnerChanged tells when the notification
+// server is replaced (its capabilities and ids then change).
+func subscribe(ctx context.Context, conn *dbus.Conn) error {
 	matches := [][]dbus.MatchOption{
 		{dbus.WithMatchObjectPath(fdoPath), dbus.WithMatchInterface(fdoIface)},
 		{dbus.WithMatchSender("org.freedesktop.DBus"), dbus.WithMatchInterface("org.freedesktop.DBus"),
@@ -211,16 +357,10 @@ func (d *dbusNotifier) ensureConn(ctx context.Context) (*dbus.Conn, error) {
 	}
 	for _, m := range matches {
 		if err := conn.AddMatchSignalContext(ctx, m...); err != nil {
-			conn.Close()
-			return nil, fmt.Errorf("subscribe to notification signals: %w", err)
+			return fmt.Errorf("subscribe to notification signals: %w", err)
 		}
 	}
-	sigs := make(chan *dbus.Signal, 16)
-	conn.Signal(sigs)
-	d.conn = conn
-	d.wg.Add(1)
-	go d.readSignals(conn, sigs)
-	return conn, nil
+	return nil
 }
 
 // capabilities asks the server once per connection (and again after the
@@ -335,15 +475,27 @@ func (d *dbusNotifier) forgetLocked() {
 	d.order, d.early = d.order[:0], d.early[:0]
 }
 
-// Close closes the bus connection and waits for the signal goroutine.
-// Notify fails afterwards.
+// Close cancels a connection attempt under way (waiting at most 2 s for
+// it to end), closes the bus connection and waits for the signal
+// goroutine. Notify fails afterwards.
 func (d *dbusNotifier) Close() error {
 	d.mu.Lock()
 	d.closed = true
+	dl := d.dial
+	if dl != nil {
+		dl.cancel()
+	}
 	if d.conn != nil {
 		d.forgetLocked()
 	}
 	d.mu.Unlock()
+	if dl != nil {
+		select {
+		case <-dl.done:
+		case <-time.After(closeDialWait):
+			// A connect that ignores its context; it closes what it gets.
+		}
+	}
 	d.wg.Wait()
 	return nil
 }

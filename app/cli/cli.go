@@ -18,6 +18,7 @@ import (
 
 	"echotray/app"
 	"echotray/history"
+	"echotray/internal/termtext"
 	"echotray/notify"
 )
 
@@ -125,11 +126,45 @@ func (c *Commands) logger() *slog.Logger {
 	return c.Logger
 }
 
-// printf writes to Stdout.
-func (c *Commands) printf(format string, args ...any) { fmt.Fprintf(c.Stdout, format, args...) }
+// printf writes to Stdout, cleaned for a terminal (see terminalf).
+func (c *Commands) printf(format string, args ...any) {
+	fmt.Fprint(c.Stdout, terminalf(format, args...))
+}
 
-// note writes a message for people to Stderr.
-func (c *Commands) note(format string, args ...any) { fmt.Fprintf(c.Stderr, format+"\n", args...) }
+// note writes a message for people to Stderr, cleaned for a terminal (see
+// terminalf).
+func (c *Commands) note(format string, args ...any) {
+	fmt.Fprint(c.Stderr, terminalf(format, args...)+"\n")
+}
+
+// terminalf formats like fmt.Sprintf for a terminal. The arguments carry
+// text from elsewhere (the server's names and messages, errors quoting
+// it): each string, error and fmt.Stringer argument is cleaned to one line,
+// and the result is cleaned again keeping the format's own line breaks, so
+// no argument can drive the terminal or start a line of its own.
+func terminalf(format string, args ...any) string {
+	clean := make([]any, len(args))
+	for i, a := range args {
+		switch v := a.(type) {
+		case string:
+			clean[i] = termtext.Clean(v, termtext.Line)
+		case error:
+			clean[i] = termtext.Clean(v.Error(), termtext.Line)
+		case fmt.Stringer:
+			clean[i] = termtext.Clean(v.String(), termtext.Line)
+		default:
+			clean[i] = a
+		}
+	}
+	return termtext.Clean(fmt.Sprintf(format, clean...), termtext.Lines)
+}
+
+// PrintError writes err to w as the line "echotray: …", cleaned for a
+// terminal: error texts quote servers and peers. Line breaks the message
+// means are kept.
+func PrintError(w io.Writer, err error) {
+	fmt.Fprintln(w, "echotray:", termtext.Clean(err.Error(), termtext.Lines))
+}
 
 // OpenHistory opens the history store for a command and tells the user if
 // a damaged history file had to be moved aside.

@@ -94,12 +94,12 @@ type Process struct {
 func StartProcess(env Env, level, logName string) (p *Process, code int) {
 	cfg, cfgErr := openConfig()
 	if cfg == nil {
-		fmt.Fprintln(env.Stderr, "echotray:", cfgErr)
+		PrintError(env.Stderr, cfgErr)
 		return nil, ExitError
 	}
 	logs, err := setupLogging(cfg, level, logName, env.Stderr, slog.LevelWarn)
 	if err != nil {
-		fmt.Fprintln(env.Stderr, "echotray:", err)
+		PrintError(env.Stderr, err)
 		return nil, ExitCode(err)
 	}
 	logStartup(logs.Logger, env.Startup)
@@ -153,7 +153,7 @@ func setupLogging(cfg *app.ConfigStore, flagLevel, name string, stderr io.Writer
 		}
 		err = ferr
 	}
-	fmt.Fprintf(stderr, "echotray: logging to stderr only: %v\n", err)
+	PrintError(stderr, fmt.Errorf("logging to stderr only: %w", err))
 	opts.File = ""
 	return app.SetupLogging(opts)
 }
@@ -195,7 +195,8 @@ func Main(args []string, env Env) int {
 		fmt.Fprintln(env.Stdout, env.Info)
 		return ExitOK
 	}
-	fmt.Fprintf(env.Stderr, "echotray: unknown command %q\n\n", name)
+	PrintError(env.Stderr, fmt.Errorf("unknown command %q", name))
+	fmt.Fprintln(env.Stderr)
 	PrintUsage(env.Stderr)
 	return ExitUsage
 }
@@ -323,7 +324,7 @@ func (c *cmdline) parse(fs *flag.FlagSet, args []string) (code int, ok bool) {
 
 // usage reports a command-line mistake with the command's usage.
 func (c *cmdline) usage(fs *flag.FlagSet, msg string) int {
-	fmt.Fprintf(c.env.Stderr, "echotray: %s\n", msg)
+	PrintError(c.env.Stderr, errors.New(msg))
 	fs.Usage()
 	return ExitUsage
 }
@@ -335,14 +336,14 @@ func (c *cmdline) exec(logLevel string, fn func(context.Context, *Commands) erro
 	cfg, err := openConfig()
 	if err != nil {
 		// Headless commands don't guess: a corrupt file is reported by name.
-		fmt.Fprintln(stderr, "echotray:", err)
+		PrintError(stderr, err)
 		return ExitError
 	}
 	// Commands say what happens in words on stderr; log records go there
 	// only for errors, unless --log-level asks for more.
 	logs, err := setupLogging(cfg, logLevel, "", stderr, slog.LevelError)
 	if err != nil {
-		fmt.Fprintln(stderr, "echotray:", err)
+		PrintError(stderr, err)
 		return ExitCode(err)
 	}
 	defer logs.Close()
@@ -379,7 +380,7 @@ func (c *cmdline) exec(logLevel string, fn func(context.Context, *Commands) erro
 	if err != nil {
 		logs.Logger.Debug("command failed", "err", err)
 		if !Reported(err) {
-			fmt.Fprintln(cmds.Stderr, "echotray:", err)
+			PrintError(cmds.Stderr, err)
 		}
 	}
 	return ExitCode(err)

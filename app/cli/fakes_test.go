@@ -224,6 +224,17 @@ type fakePusher struct {
 	mu    sync.Mutex
 	conns map[*websocket.Conn]*fakeConn
 	subs  chan string // every confirmed subscription
+	// refuse, when set, is the pusher:error data sent instead of
+	// pusher:connection_established; the connection is then closed.
+	refuse map[string]any
+}
+
+// refuseWith makes every new connection get pusher:error with code and
+// message instead of being established (nil data: establish again).
+func (p *fakePusher) refuseWith(data map[string]any) {
+	p.mu.Lock()
+	p.refuse = data
+	p.mu.Unlock()
 }
 
 // fakeConn is one client connection of the fake Pusher server.
@@ -265,8 +276,16 @@ func (p *fakePusher) serve(c *websocket.Conn) {
 	fc := &fakeConn{c: c, subs: map[string]bool{}}
 	send := fc.send
 	p.mu.Lock()
-	p.conns[c] = fc
+	refuse := p.refuse
+	if refuse == nil {
+		p.conns[c] = fc
+	}
 	p.mu.Unlock()
+	if refuse != nil {
+		send(map[string]any{"event": "pusher:error", "data": refuse})
+		c.Close()
+		return
+	}
 	defer func() {
 		p.mu.Lock()
 		delete(p.conns, c)

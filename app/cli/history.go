@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 
 	"echotray/app"
 	"echotray/history"
+	"echotray/internal/termtext"
 	"echotray/notify"
 )
 
@@ -53,8 +55,8 @@ func (c *Commands) History(ctx context.Context, o HistoryOptions) error {
 // PrintHistory prints stored entries newest first: a table (time, type,
 // event, title, message; unread entries marked with *) or, with JSON, one
 // object per line with time, channel, event, type, title, message, read and
-// data. Text from the server is stripped of control characters in the table,
-// so it cannot drive the terminal.
+// data. Text from the server is cleaned for a terminal (termtext), so it
+// cannot drive it.
 func PrintHistory(ctx context.Context, out io.Writer, store *history.Store, opts HistoryOptions) error {
 	limit := opts.Limit
 	if limit <= 0 {
@@ -81,7 +83,8 @@ func PrintHistory(ctx context.Context, out io.Writer, store *history.Store, opts
 }
 
 func writeHistoryJSON(w io.Writer, entries []notify.Entry) error {
-	enc := json.NewEncoder(w)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	for _, e := range entries {
 		line := historyLine{
@@ -94,7 +97,13 @@ func writeHistoryJSON(w io.Writer, entries []notify.Entry) error {
 			Read:    e.Read,
 			Data:    payloadJSON(e.Data),
 		}
+		buf.Reset()
 		if err := enc.Encode(line); err != nil {
+			return err
+		}
+		// JSON-escaped, and \u-escaped what json leaves raw that could
+		// drive a terminal (DEL, C1 controls, bidi overrides).
+		if _, err := w.Write(termtext.EscapeJSON(buf.Bytes())); err != nil {
 			return err
 		}
 	}
@@ -158,19 +167,17 @@ func writeHistoryTable(ctx context.Context, w io.Writer, store *history.Store, q
 	return err
 }
 
-// cliText makes s safe and short for one table cell: runs of white space
-// (line breaks, tabs) become one space, other control and bidi-control
-// characters are dropped, and it is cut to width characters with an
-// ellipsis. An empty cell shows "-".
+// cliText makes s safe and short for one table cell: it is cleaned for a
+// terminal as one line (termtext.Clean: no escape sequences, control,
+// bidi-control or invisible format characters), runs of white space become
+// one space, and it is cut to width characters with an ellipsis. An empty
+// cell shows "-".
 func cliText(s string, width int) string {
 	var out []rune
 	space := false
-	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
-		switch {
-		case unicode.IsSpace(r):
+	for _, r := range termtext.Clean(s, termtext.Line) {
+		if unicode.IsSpace(r) {
 			space = len(out) > 0
-			continue
-		case unicode.IsControl(r), unicode.Is(unicode.Bidi_Control, r):
 			continue
 		}
 		if space {

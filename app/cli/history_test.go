@@ -212,7 +212,7 @@ func TestPrintHistoryTable(t *testing.T) {
 	if strings.ContainsAny(text, "\a\x1b\u202e") {
 		t.Errorf("control characters reached the terminal: %q", text)
 	}
-	if !strings.HasPrefix(lines[1], "* ") || !strings.Contains(lines[1], "bell and [31mred[0m evil") {
+	if !strings.HasPrefix(lines[1], "* ") || !strings.Contains(lines[1], "bell and red evil") {
 		t.Errorf("first row = %q", lines[1])
 	}
 	if !strings.Contains(lines[1], "long message long message") || !strings.Contains(lines[1], "…") ||
@@ -277,7 +277,10 @@ func TestCLIText(t *testing.T) {
 		{"  two\n\tlines  ", 20, "two lines"},
 		{"abcdefghijkl", 5, "abcd…"},
 		{"ab defgh", 4, "ab…"},
-		{"\x1b[2Jclear", 20, "[2Jclear"},
+		{"\x1b[2Jclear", 20, "clear"},
+		{"Foo\x1b]52;c;SGVsbG8=\a\x1b[2J", 20, "Foo"},
+		{"\u202eevil\u2066 \u200b x", 20, "evil x"},
+		{"KES 1,500.00 💰", 20, "KES 1,500.00 💰"},
 		{"", 5, "-"},
 		{"\x00\x07", 5, "-"},
 		{"日本語のテキスト", 4, "日本語…"},
@@ -287,5 +290,30 @@ func TestCLIText(t *testing.T) {
 		if got := cliText(tt.in, tt.width); got != tt.want {
 			t.Errorf("cliText(%q, %d) = %q, want %q", tt.in, tt.width, got, tt.want)
 		}
+	}
+}
+
+// history --json keeps the server's text exactly, escaped: no byte of it
+// can drive the terminal.
+func TestPrintHistoryJSONTerminalSafe(t *testing.T) {
+	st := openTestStore(t)
+	evil := notify.Entry{Time: historyNow, Channel: "tenant.1", Event: "Foo\x1b]52;c;SGVsbG8=\a\x1b[2J", Type: notify.TypeInfo,
+		Title: "\u202eevil\u202c \u009b2J", Message: "KES 1,500.00 💰", Data: json.RawMessage(`{"note":"\u202e\u0085"}`)}
+	if _, err := st.Add(context.Background(), &evil); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := PrintHistory(context.Background(), &out, st, HistoryOptions{JSON: true}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.ContainsAny(out.String(), "\x1b\a\u202e\u202c\u009b\u0085") {
+		t.Errorf("control characters reached the terminal: %q", out.String())
+	}
+	var got historyLine
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out.String())
+	}
+	if got.Event != evil.Event || got.Message != "KES 1,500.00 💰" {
+		t.Errorf("line %+v", got)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"echotray/app"
+	"echotray/internal/termtext"
 	"echotray/notify"
 	"echotray/realtime"
 )
@@ -191,10 +192,13 @@ func (p *eventPrinter) print(e notify.Entry) {
 	if p.json {
 		line = string(watchJSON(e))
 	} else {
+		// Everything but the time comes from the server: one line each,
+		// nothing that drives the terminal.
+		clean := func(s string) string { return termtext.Clean(s, termtext.Line) }
 		line = fmt.Sprintf("%s  %-22s %-20s [%s] %s", e.Time.Local().Format("2006-01-02 15:04:05"),
-			e.Channel, e.Event, e.Type, e.Title)
+			clean(e.Channel), clean(e.Event), clean(string(e.Type)), clean(e.Title))
 		if e.Message != "" {
-			line += ": " + e.Message
+			line += ": " + clean(e.Message)
 		}
 	}
 	p.mu.Lock()
@@ -203,7 +207,9 @@ func (p *eventPrinter) print(e notify.Entry) {
 }
 
 // watchJSON encodes one entry as a WatchLine; data that is not valid JSON
-// is kept as a JSON string.
+// is kept as a JSON string. Characters that could drive a terminal are
+// \u-escaped (json.Marshal escapes C0 controls only, not DEL, the C1
+// controls or bidi overrides); the JSON means the same.
 func watchJSON(e notify.Entry) []byte {
 	l := WatchLine{Time: e.Time, Channel: e.Channel, Event: e.Event, Type: e.Type,
 		Title: e.Title, Message: e.Message, Data: e.Data}
@@ -217,7 +223,7 @@ func watchJSON(e notify.Entry) []byte {
 	if err != nil {
 		b, _ = json.Marshal(map[string]string{"error": err.Error()})
 	}
-	return b
+	return termtext.EscapeJSON(b)
 }
 
 // discardNotifier is the notifier of `watch --no-notify`.

@@ -1,14 +1,19 @@
 package ipc
 
 import (
+	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
 )
 
 // FuzzServerLine feeds arbitrary bytes to the server, before or after a
-// hello, and checks that it neither panics nor stops serving, and that
-// OnMessage only ever sees valid client messages.
+// hello (as a window or a launcher), with or without the newline, and
+// checks that it neither panics nor stops serving, that OnMessage only
+// ever sees valid client messages, and that whatever the peer left
+// pending, a second Listen still finds the core running (the lock) and
+// leaves its socket alone.
 func FuzzServerLine(f *testing.F) {
 	seeds := []string{
 		`{"v":1,"op":"show","window":"history","entry":3}`,
@@ -30,8 +35,11 @@ func FuzzServerLine(f *testing.F) {
 		strings.Repeat("a", MaxLine+1),
 	}
 	for _, s := range seeds {
-		f.Add([]byte(s), false)
-		f.Add([]byte(s), true)
+		f.Add([]byte(s), false, false, true)
+		f.Add([]byte(s), true, false, true)
+		f.Add([]byte(s), true, true, true)
+		f.Add([]byte(s), false, false, false)
+		f.Add([]byte(s), true, true, false)
 	}
 	bad := make(chan Message, 1)
 	s := startServer(f, func(o *ServerOptions) {
@@ -45,12 +53,34 @@ func FuzzServerLine(f *testing.F) {
 			}
 		}
 	})
-	f.Fuzz(func(t *testing.T, line []byte, afterHello bool) {
+	f.Fuzz(func(t *testing.T, line []byte, afterHello, launcher, newline bool) {
 		raw := dialRaw(t, s.Path())
 		if afterHello {
-			raw.hello(RoleWindow)
+			role := RoleWindow
+			if launcher {
+				role = RoleLauncher
+			}
+			raw.hello(role)
 		}
-		_ = raw.write(string(line) + "\n")
+		if newline {
+			line = append(line, '\n')
+		}
+		_ = raw.write(string(line))
+
+		// A second core is refused, at once, and takes nothing over.
+		start := time.Now()
+		if second, err := Listen(ServerOptions{Path: s.Path()}); !errors.Is(err, ErrAlreadyRunning) {
+			if second != nil {
+				second.Close()
+			}
+			t.Fatalf("second Listen: %v", err)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Fatalf("second Listen took %v", d)
+		}
+		if fi, err := os.Lstat(s.Path()); err != nil || !os.SameFile(fi, s.sock) {
+			t.Fatalf("the core's socket changed: %v", err)
+		}
 
 		// Still serving a good client.
 		c, err := Dial(s.Path(), RoleLauncher, 2*time.Second)

@@ -30,9 +30,13 @@ const (
 	// (or a client's one line) to the other side.
 	writeWait = 3 * time.Second
 
-	// probeWait bounds Listen's check whether a live core answers at the
-	// socket.
+	// probeWait bounds Listen's check whether a process listens at a
+	// socket file it found (only with the lock held).
 	probeWait = 3 * time.Second
+
+	// launcherIdle is how long the core waits for each line of a
+	// launcher after its hello; a launcher sends one request and closes.
+	launcherIdle = 10 * time.Second
 
 	// sendQueue is the number of lines queued for one peer on the core
 	// side; a peer whose queue is full is disconnected.

@@ -11,11 +11,14 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"syscall"
 	"time"
 )
 
-// ErrAlreadyRunning is returned by Listen when a live core answered a
-// hello at the socket: EchoTray is already running for this user.
+// ErrAlreadyRunning is returned by Listen when another core holds the
+// lock of the socket (see Listen), or a process listens at the socket:
+// EchoTray is already running for this user. Ask it to show its window;
+// if it does not answer, report that: never start a second core.
 var ErrAlreadyRunning = errors.New("EchoTray is already running")
 
 // ServerOptions configures Listen.
@@ -48,18 +51,24 @@ type ServerOptions struct {
 	// helloWait replaces the package's helloWait when positive. Set by
 	// tests.
 	helloWait time.Duration
+	// launcherIdle replaces the package's launcherIdle when positive. Set
+	// by tests.
+	launcherIdle time.Duration
 }
 
 // Server is the core's end of the socket: it accepts clients, checks their
 // uid and hello, and runs one reader and one writer goroutine per peer.
 type Server struct {
-	path      string
-	log       *slog.Logger
-	opts      ServerOptions
-	ln        *net.UnixListener
-	uid       int
-	helloWait time.Duration
-	done      chan struct{} // closed by Close
+	path         string
+	log          *slog.Logger
+	opts         ServerOptions
+	ln           *net.UnixListener
+	sock         os.FileInfo // the socket file as created: only it is removed
+	lock         *instanceLock
+	uid          int
+	helloWait    time.Duration
+	launcherIdle time.Duration
+	done         chan struct{} // closed by Close
 
 	mu      sync.Mutex
 	peers   map[*Peer]struct{} // every accepted connection until its reader ends
@@ -70,12 +79,21 @@ type Server struct {
 	closeErr  error
 }
 
-// Listen claims opts.Path and starts serving. If a live core answers a
-// hello there (or any process answers with a line), it returns
-// ErrAlreadyRunning and has sent nothing but that hello. A file left at
-// Path by a crashed core (nobody answers within 3 s) is removed and taken
-// over. A missing directory is created with mode 0700; the socket is
-// chmod 0600.
+// LockPath is the lock file of the socket at path: the socket's path with
+// ".lock" added. It stays on disk; only the lock on it comes and goes.
+func LockPath(path string) string { return path + ".lock" }
+
+// Listen claims opts.Path and starts serving.
+//
+// Who runs is decided by a lock on LockPath(opts.Path) (flock on Linux and
+// macOS, LockFileEx on Windows), taken without waiting and held until
+// Close: if another core holds it, Listen returns ErrAlreadyRunning at
+// once, however slow or stuck that core is, and touches nothing. With the
+// lock, a file left at the path is taken over only if connecting to it is
+// refused or finds nothing (a crashed core's socket, a stray file); if a
+// process accepts the connection (an EchoTray from before the lock), Listen
+// returns ErrAlreadyRunning as well. A missing directory is created with
+// mode 0700; the socket is chmod 0600.
 func Listen(opts ServerOptions) (*Server, error) {
 	if opts.Path == "" {
 		return nil, errors.New("ipc: no socket path")
@@ -88,37 +106,30 @@ func Listen(opts ServerOptions) (*Server, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("ipc: socket directory: %w", err)
 	}
-	ln, err := listenUnix(path)
-	if err != nil {
-		// The address is taken: a live core, or a file left behind.
-		live, probeErr := probe(path)
-		if live {
-			return nil, ErrAlreadyRunning
-		}
-		if _, statErr := os.Lstat(path); statErr != nil {
-			return nil, fmt.Errorf("ipc: socket %s: %w", path, err)
-		}
-		logger.Info("removing a stale IPC socket", "path", path, "probe", probeErr)
-		if rmErr := os.Remove(path); rmErr != nil && !errors.Is(rmErr, os.ErrNotExist) {
-			return nil, fmt.Errorf("ipc: remove stale socket %s: %w", path, rmErr)
-		}
-		if ln, err = listenUnix(path); err != nil {
-			return nil, fmt.Errorf("ipc: socket %s: %w", path, err)
-		}
+	lock, err := acquireLock(LockPath(path))
+	if errors.Is(err, errLocked) {
+		return nil, ErrAlreadyRunning
 	}
-	if err := os.Chmod(path, 0o600); err != nil && runtime.GOOS != "windows" {
-		ln.Close()
-		return nil, fmt.Errorf("ipc: socket %s: %w", path, err)
+	if err != nil {
+		return nil, fmt.Errorf("ipc: %w", err)
+	}
+	ln, sock, err := claimSocket(path, logger)
+	if err != nil {
+		lock.release()
+		return nil, err
 	}
 	s := &Server{
-		path:      path,
-		log:       logger,
-		opts:      opts,
-		ln:        ln,
-		uid:       os.Getuid(),
-		helloWait: helloWait,
-		done:      make(chan struct{}),
-		peers:     make(map[*Peer]struct{}),
+		path:         path,
+		log:          logger,
+		opts:         opts,
+		ln:           ln,
+		sock:         sock,
+		lock:         lock,
+		uid:          os.Getuid(),
+		helloWait:    helloWait,
+		launcherIdle: launcherIdle,
+		done:         make(chan struct{}),
+		peers:        make(map[*Peer]struct{}),
 	}
 	if opts.expectUID != nil {
 		s.uid = *opts.expectUID
@@ -126,36 +137,90 @@ func Listen(opts ServerOptions) (*Server, error) {
 	if opts.helloWait > 0 {
 		s.helloWait = opts.helloWait
 	}
+	if opts.launcherIdle > 0 {
+		s.launcherIdle = opts.launcherIdle
+	}
 	s.wg.Add(1)
 	go s.acceptLoop()
 	return s, nil
 }
 
-// listenUnix listens at path; the listener removes the file when closed.
+// claimSocket listens at path, which the caller's lock protects: a file
+// already there is removed only when it is stale (see probeStale). It
+// returns the listener, which does not remove the file when closed, and
+// the file as created.
+func claimSocket(path string, logger *slog.Logger) (*net.UnixListener, os.FileInfo, error) {
+	ln, err := listenUnix(path)
+	if err != nil {
+		// The address is taken: a file left behind, or a live process.
+		stale, probeErr := probeStale(path)
+		switch {
+		case probeErr == nil:
+			return nil, nil, ErrAlreadyRunning
+		case !stale:
+			return nil, nil, fmt.Errorf("ipc: socket %s: %w; checking who has it: %w", path, err, probeErr)
+		}
+		if _, statErr := os.Lstat(path); statErr == nil {
+			logger.Info("removing a stale IPC socket", "path", path, "probe", probeErr)
+			if rmErr := os.Remove(path); rmErr != nil && !errors.Is(rmErr, os.ErrNotExist) {
+				return nil, nil, fmt.Errorf("ipc: remove stale socket %s: %w", path, rmErr)
+			}
+		}
+		if ln, err = listenUnix(path); err != nil {
+			return nil, nil, fmt.Errorf("ipc: socket %s: %w", path, err)
+		}
+	}
+	ln.SetUnlinkOnClose(false) // Close removes the file only if it is still ours
+	sock, err := os.Lstat(path)
+	if err == nil && runtime.GOOS != "windows" {
+		err = os.Chmod(path, 0o600)
+	}
+	if err != nil {
+		ln.Close()
+		if sock != nil {
+			_, _ = removeIfSame(path, sock)
+		}
+		return nil, nil, fmt.Errorf("ipc: socket %s: %w", path, err)
+	}
+	return ln, sock, nil
+}
+
+// listenUnix listens at path.
 func listenUnix(path string) (*net.UnixListener, error) {
 	return net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
 }
 
-// probe reports whether a process answers a hello at path: a core of any
-// version answers welcome or error, an older EchoTray some other line.
-func probe(path string) (bool, error) {
+// probeStale connects to path. A nil error means that a process accepted
+// the connection: it is alive (nothing is sent to it). stale is true only
+// when the connection was refused or path does not exist: then nobody
+// listens there. Any other failure, a timeout included (a listener with a
+// full backlog), is not stale.
+func probeStale(path string) (stale bool, err error) {
 	conn, err := net.DialTimeout("unix", path, probeWait)
+	if err == nil {
+		conn.Close()
+		return false, nil
+	}
+	return refusedOrMissing(err), err
+}
+
+// refusedOrMissing reports whether a failed connect means that nobody
+// listens: the connection was refused, or the file does not exist.
+func refusedOrMissing(err error) bool {
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, os.ErrNotExist) || isRefusedPlatform(err)
+}
+
+// removeIfSame removes path if it is still the file sock (same device and
+// inode): a socket another process created there since is left alone.
+func removeIfSame(path string, sock os.FileInfo) (bool, error) {
+	now, err := os.Lstat(path)
 	if err != nil {
 		return false, err
 	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(probeWait))
-	hello, err := encode(Message{Op: OpHello, Role: RoleLauncher, PID: os.Getpid()})
-	if err != nil {
-		return false, err
+	if !os.SameFile(now, sock) {
+		return false, nil
 	}
-	if _, err := conn.Write(hello); err != nil {
-		return false, err
-	}
-	if _, err := readLine(bufio.NewReader(conn), nil); err != nil && !errors.Is(err, errLineTooLong) {
-		return false, err
-	}
-	return true, nil
+	return true, os.Remove(path)
 }
 
 // Path is the socket's path.
@@ -187,10 +252,12 @@ func (s *Server) Broadcast(m Message) {
 	}
 }
 
-// Close stops accepting, sends bye to every peer, closes every connection
-// once its queue is written (within 3 s), removes the socket file and waits
-// until every goroutine of the server, and with it every callback, has
-// returned. It is idempotent and must not be called from a callback.
+// Close stops accepting, removes the socket file if it is still the one
+// Listen created and releases the lock (from then on another core may
+// start), sends bye to every peer, closes every connection once its queue
+// is written (within 3 s) and waits until every goroutine of the server,
+// and with it every callback, has returned. It is idempotent and must not
+// be called from a callback.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		s.mu.Lock()
@@ -202,6 +269,12 @@ func (s *Server) Close() error {
 		s.mu.Unlock()
 		close(s.done)
 		s.closeErr = s.ln.Close()
+		if removed, err := removeIfSame(s.path, s.sock); err != nil && !errors.Is(err, os.ErrNotExist) {
+			s.log.Warn("cannot remove the IPC socket", "path", s.path, "err", err)
+		} else if !removed && err == nil {
+			s.log.Warn("left the IPC socket alone: another process replaced it", "path", s.path)
+		}
+		s.lock.release()
 		if bye, err := encode(Message{Op: OpBye}); err == nil {
 			for _, p := range peers {
 				_ = p.enqueue(bye)
@@ -476,6 +549,10 @@ func (p *Peer) readPump(credErr error) {
 
 	buf := line
 	for {
+		if p.Role == RoleLauncher {
+			// A launcher sends its request and goes: it may not idle.
+			_ = p.conn.SetReadDeadline(time.Now().Add(s.launcherIdle))
+		}
 		line, err := readLine(br, buf)
 		if err != nil {
 			p.readError(err, false)
@@ -524,6 +601,8 @@ func (p *Peer) readError(err error, beforeHello bool) {
 		p.protocolError(err.Error())
 	case beforeHello && errors.As(err, &netErr) && netErr.Timeout():
 		p.protocolError(fmt.Sprintf("no hello within %v", p.srv.helloWait))
+	case errors.As(err, &netErr) && netErr.Timeout():
+		p.protocolError(fmt.Sprintf("a launcher idle for %v", p.srv.launcherIdle))
 	case errors.Is(err, net.ErrClosed):
 		// closed by this side
 	default:
