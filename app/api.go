@@ -24,6 +24,12 @@ const (
 	httpTimeout         = 15 * time.Second
 	tlsHandshakeTimeout = 10 * time.Second
 	maxResponseBytes    = 1 << 20
+	// revokeTimeout bounds telling the server to forget a token a failed
+	// sign-in got: the sign-in waits for it.
+	revokeTimeout = 5 * time.Second
+	// maxLoginNesting is how many "data" wrappers a sign-in answer may have
+	// around its token.
+	maxLoginNesting = 2
 )
 
 // ErrUnauthorized matches an *APIError for an HTTP 401: wrong credentials on
@@ -90,6 +96,7 @@ type API struct {
 	server string
 	paths  APIPaths
 	client *http.Client
+	red    *Redactor // Login registers the token here; nil means none
 }
 
 // NewAPI returns a client for the backend at server (an http or https URL).
@@ -105,7 +112,16 @@ func NewAPI(server string, paths APIPaths, client *http.Client) (*API, error) {
 	return &API{server: s, paths: paths.withDefaults(), client: client}, nil
 }
 
-// NormalizeServer checks a server URL and removes a trailing slash.
+// WithRedactor returns a copy of a whose Login registers the token with r
+// the moment it is read from the server's answer.
+func (a *API) WithRedactor(r *Redactor) *API {
+	c := *a
+	c.red = r
+	return &c
+}
+
+// NormalizeServer checks a server URL and removes a trailing slash. Its
+// errors show the URL without a password.
 func NormalizeServer(server string) (string, error) {
 	s := strings.TrimRight(strings.TrimSpace(server), "/")
 	if s == "" {
@@ -113,15 +129,30 @@ func NormalizeServer(server string) (string, error) {
 	}
 	u, err := url.Parse(s)
 	if err != nil {
-		return "", fmt.Errorf("the server URL %q is not valid: %w", server, err)
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // its text repeats the URL, password and all
+		}
+		return "", fmt.Errorf("the server URL %q is not valid: %w", RedactURL(server), err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return "", fmt.Errorf("the server URL %q must start with http:// or https://", server)
+		return "", fmt.Errorf("the server URL %q must start with http:// or https://", u.Redacted())
 	}
 	if u.Host == "" {
-		return "", fmt.Errorf("the server URL %q has no host name", server)
+		return "", fmt.Errorf("the server URL %q has no host name", u.Redacted())
 	}
 	return s, nil
+}
+
+// RedactURL returns a URL for logs and messages: with the password of
+// its credentials (https://user:password@host) replaced by "xxxxx", as
+// url.URL.Redacted does. Text that does not parse as a URL is masked by
+// pattern.
+func RedactURL(s string) string {
+	if u, err := url.Parse(s); err == nil {
+		return u.Redacted()
+	}
+	return userinfoRE.ReplaceAllString(s, "${1}xxxxx@")
 }
 
 // Server returns the normalized server URL.
@@ -147,6 +178,13 @@ func joinURL(server, path string) string {
 // Login signs in with e-mail and password and returns the API token and
 // the user. Wrong credentials give an *APIError matching ErrUnauthorized
 // (401) or of KindValidation (422), with the backend's message.
+//
+// The token is registered with a's redactor (WithRedactor) as soon as it
+// is read, before any further request could log it. On success it stays
+// registered once: the caller calls Remove when it no longer needs that.
+// If the sign-in fails after the token was issued (the user cannot be
+// read or is not valid), the token is revoked on the server, masked in the
+// returned error's text in all its forms, and unregistered.
 func (a *API) Login(ctx context.Context, email, password string) (string, User, error) {
 	body, err := json.Marshal(map[string]string{"email": email, "password": password, "device_name": "EchoTray"})
 	if err != nil {
@@ -161,16 +199,31 @@ func (a *API) Login(ctx context.Context, email, password string) (string, User, 
 	if err != nil {
 		return "", User{}, badResponse(endpoint, err)
 	}
+	a.red.Add(token)
+	fail := func(err error) (string, User, error) {
+		a.revoke(ctx, token)
+		err = scrubError(err, token)
+		a.red.Remove(token)
+		return "", User{}, err
+	}
 	if !hasUser {
 		user, err = a.User(ctx, token)
 		if err != nil {
-			return "", User{}, err
+			return fail(err)
 		}
 	}
 	if err := user.validate(); err != nil {
-		return "", User{}, badResponse(endpoint, err)
+		return fail(badResponse(endpoint, err))
 	}
 	return token, user, nil
+}
+
+// revoke tells the server to forget a token that a failed sign-in got, best
+// effort: also when ctx was cancelled, bounded by revokeTimeout.
+func (a *API) revoke(ctx context.Context, token string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), revokeTimeout)
+	defer cancel()
+	_ = a.Logout(ctx, token)
 }
 
 // User returns the user the token belongs to. An expired or revoked token
@@ -206,8 +259,14 @@ func (a *API) do(ctx context.Context, method, endpoint, token string, body []byt
 	}
 	req, err := http.NewRequestWithContext(ctx, method, endpoint, rd)
 	if err != nil {
-		return nil, &APIError{Kind: KindHTTP, URL: endpoint, Message: fmt.Sprintf("Invalid request to %s: %v", endpoint, err), Err: err}
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // its text repeats the URL, password and all
+		}
+		shown := RedactURL(endpoint)
+		return nil, &APIError{Kind: KindHTTP, URL: shown, Message: fmt.Sprintf("Invalid request to %s: %v", shown, err), Err: err}
 	}
+	endpoint = req.URL.Redacted() // for messages: no password
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "EchoTray")
 	req.Header.Set("X-Requested-With", "XMLHttpRequest")
@@ -263,6 +322,7 @@ func notJSON(endpoint string, resp *http.Response) *APIError {
 }
 
 func badResponse(endpoint string, err error) *APIError {
+	endpoint = RedactURL(endpoint)
 	return &APIError{Kind: KindBadResponse, URL: endpoint, Err: err,
 		Message: fmt.Sprintf("The server's answer from %s was not understood: %v", endpoint, err)}
 }
@@ -436,8 +496,13 @@ func rootCause(err error) error {
 }
 
 // parseLogin reads a sign-in answer: token or access_token, at the top level
-// or under "data"; the user bare or as {"data": user}, possibly absent.
+// or under "data" (at most maxLoginNesting levels deep); the user bare or as
+// {"data": user}, possibly absent.
 func parseLogin(raw []byte) (token string, u User, hasUser bool, err error) {
+	return parseLoginLevel(raw, 0)
+}
+
+func parseLoginLevel(raw []byte, depth int) (token string, u User, hasUser bool, err error) {
 	var body struct {
 		Token       string          `json:"token"`
 		AccessToken string          `json:"access_token"`
@@ -448,7 +513,10 @@ func parseLogin(raw []byte) (token string, u User, hasUser bool, err error) {
 		return "", User{}, false, fmt.Errorf("sign-in answer: %w", err)
 	}
 	if body.Token == "" && body.AccessToken == "" && isObject(body.Data) {
-		return parseLogin(body.Data)
+		if depth >= maxLoginNesting {
+			return "", User{}, false, fmt.Errorf("the sign-in answer has no token: \"data\" is nested more than %d levels deep", maxLoginNesting)
+		}
+		return parseLoginLevel(body.Data, depth+1)
 	}
 	token = body.Token
 	if token == "" {

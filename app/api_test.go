@@ -3,10 +3,12 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -288,5 +290,176 @@ func TestAPIRedirectIsReported(t *testing.T) {
 	_, err = api.User(context.Background(), "tok")
 	if err == nil || !strings.Contains(err.Error(), "redirected "+srv.URL+"/api/user to "+srv.URL+"/login") {
 		t.Fatalf("user err = %v", err)
+	}
+}
+
+// halfFailingBackend issues a Sanctum token without the user, then fails
+// /api/user with a 500 that echoes the token (as it is, URL-escaped and
+// JSON-escaped) and records the logouts.
+type halfFailingBackend struct {
+	srv   *httptest.Server
+	token string
+
+	mu               sync.Mutex
+	registeredDuring bool     // the token was masked while /api/user ran
+	logouts          []string // bearer tokens
+}
+
+func newHalfFailingBackend(t *testing.T, red *Redactor) *halfFailingBackend {
+	t.Helper()
+	b := &halfFailingBackend{token: "41|x7Yq2LmN9pQr4StUv6WxYz8AbCdEfGhIjKlMnOpQ"}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /api/login", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, map[string]string{"token": b.token})
+	})
+	mux.HandleFunc("GET /api/user", func(w http.ResponseWriter, r *http.Request) {
+		b.mu.Lock()
+		b.registeredDuring = red != nil && red.Redact(b.token) != b.token
+		b.mu.Unlock()
+		escaped := strings.ReplaceAll(b.token, "|", "%7C")
+		jsonEscaped := strings.ReplaceAll(b.token, "|", `\u007c`)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(500)
+		fmt.Fprintf(w, `{"message":"token %s (%s, %s) broke the user lookup"}`, b.token, escaped, jsonEscaped)
+	})
+	mux.HandleFunc("POST /api/logout", func(w http.ResponseWriter, r *http.Request) {
+		b.mu.Lock()
+		b.logouts = append(b.logouts, strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
+		b.mu.Unlock()
+		writeJSON(w, 200, map[string]string{"message": "Logged out"})
+	})
+	b.srv = httptest.NewServer(mux)
+	t.Cleanup(b.srv.Close)
+	return b
+}
+
+// assertNoToken fails if any form of the token is in text.
+func assertNoToken(t *testing.T, what, text, token string) {
+	t.Helper()
+	secretPart := token[strings.IndexByte(token, '|')+1:]
+	if strings.Contains(text, secretPart) {
+		t.Errorf("the token is in the %s:\n%s", what, text)
+	}
+}
+
+func TestAPILoginHalfFailedRevokesTheToken(t *testing.T) {
+	red := NewRedactor()
+	b := newHalfFailingBackend(t, red)
+	api, err := NewAPI(b.srv.URL, APIPaths{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = api.WithRedactor(red).Login(context.Background(), "a@example.com", "pw-12345")
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.Kind != KindServer || ae.Status != 500 {
+		t.Fatalf("err = %#v, want the 500 as an APIError", err)
+	}
+	assertNoToken(t, "error", err.Error(), b.token)
+	if !strings.Contains(err.Error(), "The server had a problem (500): token [REDACTED] ([REDACTED], [REDACTED])") {
+		t.Errorf("error text = %q", err.Error())
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.registeredDuring {
+		t.Error("the token was not registered with the redactor while /api/user ran")
+	}
+	if len(b.logouts) != 1 || b.logouts[0] != b.token {
+		t.Errorf("logouts = %q, want the orphaned token revoked once", b.logouts)
+	}
+	if red.Redact(b.token) != b.token {
+		t.Error("the token is still registered after the failed sign-in")
+	}
+}
+
+func TestAPILoginRevokesEvenWhenCancelled(t *testing.T) {
+	// The sign-in is cancelled while the user is read: the token is still
+	// revoked (with a context of its own).
+	ctx, cancel := context.WithCancel(context.Background())
+	var mu sync.Mutex
+	var logouts int
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /api/login", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, map[string]string{"token": "5|cancelledTokenValue"})
+	})
+	mux.HandleFunc("GET /api/user", func(w http.ResponseWriter, r *http.Request) {
+		cancel()
+		<-r.Context().Done()
+	})
+	mux.HandleFunc("POST /api/logout", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		logouts++
+		mu.Unlock()
+		writeJSON(w, 200, map[string]string{})
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	api, _ := NewAPI(srv.URL, APIPaths{}, nil)
+	if _, _, err := api.Login(ctx, "a@b", "pw"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if logouts != 1 {
+		t.Errorf("logouts = %d, want 1", logouts)
+	}
+}
+
+func TestAPILoginNesting(t *testing.T) {
+	for _, tt := range []struct {
+		body string
+		ok   bool
+	}{
+		{`{"data":{"data":{"token":"t1","user":{"id":3}}}}`, true},
+		{`{"data":{"data":{"data":{"token":"t1","user":{"id":3}}}}}`, false},
+	} {
+		api, _ := NewAPI(answer(t, 200, "application/json", tt.body), APIPaths{}, nil)
+		tok, _, err := api.Login(context.Background(), "a@b", "pw")
+		if tt.ok != (err == nil && tok == "t1") {
+			t.Errorf("%s: token %q, err %v", tt.body, tok, err)
+		}
+	}
+
+	// 9,990 levels: one scan, a clear error, no quadratic re-parsing.
+	const depth = 9990
+	deep := strings.Repeat(`{"data":`, depth) + `{"token":"t1"}` + strings.Repeat("}", depth)
+	start := time.Now()
+	_, _, _, err := parseLogin([]byte(deep))
+	took := time.Since(start)
+	if err == nil || !strings.Contains(err.Error(), `"data" is nested more than 2 levels deep`) {
+		t.Errorf("err = %v, want the nesting named", err)
+	}
+	if took > 500*time.Millisecond {
+		t.Errorf("parseLogin of %d levels took %v", depth, took)
+	}
+	t.Logf("parseLogin of %d levels: %v", depth, took)
+}
+
+func TestAPIURLCredentialsNotInMessages(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	defer srv.Close()
+	withCreds := strings.Replace(srv.URL, "http://", "http://stage:S3cretBasic@", 1)
+	api, err := NewAPI(withCreds, APIPaths{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = api.Login(context.Background(), "a@b", "pw")
+	var ae *APIError
+	if !errors.As(err, &ae) || !strings.Contains(err.Error(), "was not found (404)") {
+		t.Fatalf("err = %v", err)
+	}
+	if strings.Contains(err.Error(), "S3cretBasic") || strings.Contains(ae.URL, "S3cretBasic") {
+		t.Errorf("the URL's password is in the error: %q (URL %q)", err.Error(), ae.URL)
+	}
+	if !strings.Contains(err.Error(), "stage:xxxxx@") {
+		t.Errorf("error %q does not show the redacted URL", err.Error())
+	}
+	for _, bad := range []string{"http://stage:S3cretBasic@host:99999x/", "ftp://stage:S3cretBasic@host/", "http://stage:S3cretBasic@/x"} {
+		_, err := NormalizeServer(bad)
+		if err == nil || strings.Contains(err.Error(), "S3cretBasic") {
+			t.Errorf("NormalizeServer(%q) = %v", bad, err)
+		}
+	}
+	if got := RedactURL("https://u:p4ss@h/x"); got != "https://u:xxxxx@h/x" {
+		t.Errorf("RedactURL = %q", got)
 	}
 }

@@ -507,8 +507,14 @@ func (s *ConfigStore) Update(fn func(*Config)) error {
 		return fmt.Errorf("settings not saved: %w", err)
 	}
 	if s.corrupt {
-		aside := fmt.Sprintf("%s.corrupt-%s", s.path, time.Now().Format("20060102-150405"))
-		if err := os.Rename(s.path, aside); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		// A symlinked config.json stays a link: its target is moved aside.
+		target, err := configTarget(s.path)
+		if err != nil {
+			s.mu.Unlock()
+			return err
+		}
+		aside := fmt.Sprintf("%s.corrupt-%s", target, time.Now().Format("20060102-150405"))
+		if err := os.Rename(target, aside); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			s.mu.Unlock()
 			return fmt.Errorf("move the corrupt config file aside: %w", err)
 		}
@@ -528,7 +534,10 @@ func (s *ConfigStore) Update(fn func(*Config)) error {
 	return nil
 }
 
-// writeConfig saves cfg atomically with private permissions.
+// writeConfig saves cfg atomically with private permissions. If path is a
+// symbolic link (a config kept with the user's dotfiles), the file it
+// points to is replaced, atomically in its own directory, and the link
+// stays.
 func writeConfig(path string, cfg Config) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -541,5 +550,57 @@ func writeConfig(path string, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("encode config: %w", err)
 	}
-	return writeFileAtomic(path, append(b, '\n'), 0o600)
+	target, err := configTarget(path)
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(target, append(b, '\n'), 0o600); err != nil {
+		if target != path {
+			return fmt.Errorf("the config file %s is a symbolic link; saving through it failed: %w", path, err)
+		}
+		return err
+	}
+	return nil
+}
+
+// maxSymlinkHops bounds following a chain of symbolic links (as the
+// kernel's ELOOP does).
+const maxSymlinkHops = 40
+
+// configTarget returns the file a save of path replaces: path itself, or,
+// when path is a symbolic link, the file at the end of its chain of links
+// (which need not exist yet, but whose directory must: a save does not
+// create folders inside someone's dotfiles).
+func configTarget(path string) (string, error) {
+	target := path
+	for range maxSymlinkHops {
+		fi, err := os.Lstat(target)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return "", fmt.Errorf("save the config file %s: %w", path, err)
+		}
+		if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+			if target == path {
+				return path, nil
+			}
+			if st, err := os.Stat(filepath.Dir(target)); err != nil || !st.IsDir() {
+				return "", fmt.Errorf("the config file %s is a symbolic link to %s, whose folder does not exist", path, target)
+			}
+			return target, nil
+		}
+		link, err := os.Readlink(target)
+		if err != nil {
+			return "", fmt.Errorf("save the config file %s: %w", path, err)
+		}
+		if !filepath.IsAbs(link) {
+			// Relative to the link's real directory, so ".." means what
+			// it means to the kernel.
+			dir, err := filepath.EvalSymlinks(filepath.Dir(target))
+			if err != nil {
+				return "", fmt.Errorf("save the config file %s: %w", path, err)
+			}
+			link = filepath.Join(dir, link)
+		}
+		target = link
+	}
+	return "", fmt.Errorf("the config file %s is a symbolic link that leads to itself (or through more than %d links)", path, maxSymlinkHops)
 }

@@ -244,3 +244,168 @@ func TestAppDirsFromEnv(t *testing.T) {
 		t.Errorf("LogPath = %s", p)
 	}
 }
+
+// assertSymlink fails unless path is a symbolic link to want.
+func assertSymlink(t *testing.T, path, want string) {
+	t.Helper()
+	fi, err := os.Lstat(path)
+	if err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("%s is no longer a symbolic link (%v, %v)", path, fi.Mode(), err)
+	}
+	if got, _ := os.Readlink(path); got != want {
+		t.Errorf("%s points to %q, want %q", path, got, want)
+	}
+}
+
+// onlyFiles fails unless dir holds exactly names (no temporary files left).
+func onlyFiles(t *testing.T, dir string, names ...string) {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range ents {
+		got = append(got, e.Name())
+	}
+	if strings.Join(got, ",") != strings.Join(names, ",") {
+		t.Errorf("%s holds %q, want %q", dir, got, names)
+	}
+}
+
+func TestConfigSymlinkWrittenThrough(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "config")
+	dots := filepath.Join(root, "dotfiles", "echotray")
+	for _, d := range []string{dir, dots} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	target := filepath.Join(dots, "config.json")
+	if err := os.WriteFile(target, []byte(`{"server":"https://old.example.com"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "config.json")
+	rel := filepath.Join("..", "dotfiles", "echotray", "config.json")
+	if err := os.Symlink(rel, link); err != nil {
+		t.Skipf("no symbolic links here: %v", err)
+	}
+	s, err := OpenConfig(dir, noEnv)
+	if err != nil || s.File().Server != "https://old.example.com" {
+		t.Fatalf("open through the link: %v, %q", err, s.File().Server)
+	}
+	for _, server := range []string{"https://new.example.com", "https://newer.example.com"} {
+		if err := s.Update(func(c *Config) { c.Server = server }); err != nil {
+			t.Fatal(err)
+		}
+		assertSymlink(t, link, rel)
+		raw, err := os.ReadFile(target)
+		if err != nil || !strings.Contains(string(raw), server) {
+			t.Fatalf("target holds %q, %v; want %s", raw, err, server)
+		}
+	}
+	if fi, _ := os.Stat(target); fi.Mode().Perm() != 0o600 {
+		t.Errorf("target mode %v, want 0600", fi.Mode().Perm())
+	}
+	onlyFiles(t, dir, "config.json")
+	onlyFiles(t, dots, "config.json")
+
+	// A chain of two links, the last one absolute.
+	mid := filepath.Join(root, "dotfiles", "mid.json")
+	if err := os.Symlink(target, mid); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(link); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(mid, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Update(func(c *Config) { c.Server = "https://chain.example.com" }); err != nil {
+		t.Fatal(err)
+	}
+	assertSymlink(t, link, mid)
+	assertSymlink(t, mid, target)
+	if raw, _ := os.ReadFile(target); !strings.Contains(string(raw), "chain.example.com") {
+		t.Errorf("target holds %q", raw)
+	}
+}
+
+func TestConfigSymlinkEdgeCases(t *testing.T) {
+	root := t.TempDir()
+	link := filepath.Join(root, "config.json")
+	if err := os.Symlink("dots/config.json", link); err != nil {
+		t.Skipf("no symbolic links here: %v", err)
+	}
+	s, err := OpenConfig(root, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Dangling, into a folder that does not exist: refused, clearly.
+	err = s.Update(func(c *Config) { c.Server = "https://x.example.com" })
+	if err == nil || !strings.Contains(err.Error(), "is a symbolic link to") || !strings.Contains(err.Error(), "folder does not exist") {
+		t.Errorf("dangling link into nowhere: %v", err)
+	}
+	assertSymlink(t, link, "dots/config.json")
+	// Dangling, into a folder that exists: the file is created there.
+	if err := os.Mkdir(filepath.Join(root, "dots"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Update(func(c *Config) { c.Server = "https://x.example.com" }); err != nil {
+		t.Fatal(err)
+	}
+	assertSymlink(t, link, "dots/config.json")
+	if raw, _ := os.ReadFile(filepath.Join(root, "dots", "config.json")); !strings.Contains(string(raw), "x.example.com") {
+		t.Errorf("target holds %q", raw)
+	}
+
+	// A loop: refused, and left as it is.
+	loopDir := t.TempDir()
+	a, b := filepath.Join(loopDir, "config.json"), filepath.Join(loopDir, "b.json")
+	if err := os.Symlink("b.json", a); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("config.json", b); err != nil {
+		t.Fatal(err)
+	}
+	ls, _ := OpenConfig(loopDir, noEnv)
+	if err := ls.Update(func(c *Config) { c.Server = "https://x.example.com" }); err == nil || !strings.Contains(err.Error(), "leads to itself") {
+		t.Errorf("loop: %v", err)
+	}
+	assertSymlink(t, a, "b.json")
+}
+
+func TestConfigSymlinkCorruptTargetMovedAside(t *testing.T) {
+	root := t.TempDir()
+	dots := filepath.Join(root, "dots")
+	if err := os.Mkdir(dots, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	target := filepath.Join(dots, "echotray.json")
+	if err := os.WriteFile(target, []byte(`{"server": `), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(root, "config.json")
+	if err := os.Symlink(target, link); err != nil {
+		t.Skipf("no symbolic links here: %v", err)
+	}
+	s, err := OpenConfig(root, noEnv)
+	if err == nil {
+		t.Fatal("a corrupt target was not reported")
+	}
+	if err := s.Update(func(c *Config) { c.Server = "https://y.example.com" }); err != nil {
+		t.Fatal(err)
+	}
+	assertSymlink(t, link, target)
+	aside, _ := filepath.Glob(target + ".corrupt-*")
+	if len(aside) != 1 {
+		t.Fatalf("corrupt copy: %v", aside)
+	}
+	if raw, _ := os.ReadFile(aside[0]); string(raw) != `{"server": ` {
+		t.Errorf("corrupt copy holds %q", raw)
+	}
+	if raw, _ := os.ReadFile(target); !strings.Contains(string(raw), "y.example.com") {
+		t.Errorf("target holds %q", raw)
+	}
+}

@@ -1,7 +1,9 @@
 package app
 
 import (
+	"cmp"
 	"context"
+	"encoding"
 	"errors"
 	"fmt"
 	"io"
@@ -9,9 +11,13 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // Log rotation defaults.
@@ -99,55 +105,181 @@ func (l *Logging) Close() error {
 }
 
 // Redactor knows the secrets that must never be written anywhere and masks
-// them, and anything that looks like a bearer token. It is safe for
-// concurrent use.
+// them, in every form a log line may carry them (as they are, URL-escaped,
+// JSON-escaped), as well as anything that looks like a bearer token and the
+// password of a URL with credentials. It is safe for concurrent use.
 type Redactor struct {
 	mu      sync.RWMutex
-	secrets map[string]int
+	secrets map[string]*secret
+	order   []*secret // longest first: a secret inside another is masked after it
 }
 
-// bearerRE matches an Authorization header value.
-var bearerRE = regexp.MustCompile(`(?i)(bearer\s+)[^\s"',;\]\}]+`)
+// secret is one registered secret and the pattern of its forms.
+type secret struct {
+	text string
+	n    int // Adds minus Removes
+	re   *regexp.Regexp
+}
+
+var (
+	// bearerRE matches an Authorization header value.
+	bearerRE = regexp.MustCompile(`(?i)(bearer\s+)[^\s"',;\]\}]+`)
+	// userinfoRE matches the password of a URL with credentials
+	// (https://user:password@host), also with JSON-escaped slashes.
+	userinfoRE = regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.-]*:(?:\\?/){2}[^\s/?#@:"'\\]*:)[^\s/?#@"'\\]+@`)
+)
 
 // NewRedactor returns a redactor with no secrets.
-func NewRedactor() *Redactor { return &Redactor{secrets: make(map[string]int)} }
+func NewRedactor() *Redactor { return &Redactor{secrets: make(map[string]*secret)} }
 
 // Add registers a secret. Adds and Removes are counted.
-func (r *Redactor) Add(secret string) {
-	if r == nil || secret == "" {
+func (r *Redactor) Add(text string) {
+	if r == nil || text == "" {
 		return
 	}
 	r.mu.Lock()
-	r.secrets[secret]++
-	r.mu.Unlock()
+	defer r.mu.Unlock()
+	if s := r.secrets[text]; s != nil {
+		s.n++
+		return
+	}
+	r.secrets[text] = &secret{text: text, n: 1, re: secretPattern(text)}
+	r.sortLocked()
 }
 
 // Remove forgets a secret added before.
-func (r *Redactor) Remove(secret string) {
-	if r == nil || secret == "" {
+func (r *Redactor) Remove(text string) {
+	if r == nil || text == "" {
 		return
 	}
 	r.mu.Lock()
-	if r.secrets[secret] <= 1 {
-		delete(r.secrets, secret)
-	} else {
-		r.secrets[secret]--
+	defer r.mu.Unlock()
+	s := r.secrets[text]
+	if s == nil {
+		return
 	}
-	r.mu.Unlock()
+	if s.n--; s.n <= 0 {
+		delete(r.secrets, text)
+		r.sortLocked()
+	}
 }
 
-// Redact masks every registered secret and every "Bearer …" value in s.
-func (r *Redactor) Redact(s string) string {
-	if r == nil {
-		return bearerRE.ReplaceAllString(s, "${1}"+redacted)
+func (r *Redactor) sortLocked() {
+	r.order = r.order[:0]
+	for _, s := range r.secrets {
+		r.order = append(r.order, s)
 	}
-	r.mu.RLock()
-	for secret := range r.secrets {
-		s = strings.ReplaceAll(s, secret, redacted)
-	}
-	r.mu.RUnlock()
-	return bearerRE.ReplaceAllString(s, "${1}"+redacted)
+	slices.SortFunc(r.order, func(a, b *secret) int {
+		if c := cmp.Compare(len(b.text), len(a.text)); c != 0 {
+			return c
+		}
+		return strings.Compare(a.text, b.text)
+	})
 }
+
+// Redact masks every registered secret, in any of its forms, every
+// "Bearer …" value and the password of every URL in s.
+func (r *Redactor) Redact(s string) string {
+	if r != nil {
+		r.mu.RLock()
+		for _, sec := range r.order {
+			s = sec.re.ReplaceAllLiteralString(s, redacted)
+		}
+		r.mu.RUnlock()
+	}
+	s = bearerRE.ReplaceAllString(s, "${1}"+redacted)
+	return userinfoRE.ReplaceAllString(s, "${1}xxxxx@")
+}
+
+// secretPattern matches text as it is and in the escaped forms logs and
+// server answers carry: each character other than an ASCII letter or digit
+// may appear URL-escaped (%7C or %7c, %257C when escaped twice, + for a
+// space), JSON-escaped (\u007c, a surrogate pair beyond the BMP, or a
+// backslash before it as in \/ or \"), or as an HTML character reference
+// (&#124; &#x7c;), each character independently.
+func secretPattern(text string) *regexp.Regexp {
+	var b strings.Builder
+	for _, c := range text {
+		if c < utf8.RuneSelf && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			b.WriteRune(c)
+			continue
+		}
+		lit := regexp.QuoteMeta(string(c))
+		alts := []string{lit, `\\` + lit}
+		var pct strings.Builder
+		for _, by := range []byte(string(c)) {
+			fmt.Fprintf(&pct, `%%(?:25)?(?i:%02x)`, by)
+		}
+		alts = append(alts, pct.String())
+		if c == ' ' {
+			alts = append(alts, `\+`)
+		}
+		if c <= 0xFFFF {
+			alts = append(alts, fmt.Sprintf(`\\u(?i:%04x)`, c))
+		} else {
+			hi, lo := utf16.EncodeRune(c)
+			alts = append(alts, fmt.Sprintf(`\\u(?i:%04x)\\u(?i:%04x)`, hi, lo))
+		}
+		alts = append(alts, fmt.Sprintf(`&#(?:0*%d|(?i:x0*%x));`, c, c))
+		b.WriteString("(?:" + strings.Join(alts, "|") + ")")
+	}
+	return regexp.MustCompile(b.String())
+}
+
+// ScrubError returns err with its text redacted. An *APIError is copied
+// with its message, field messages and URL redacted (and its cause, when
+// that holds a secret, replaced by a redacted one that still unwraps to
+// it). Any other error whose text changes is wrapped in one with the
+// redacted text that unwraps to err, so errors.Is and errors.As keep
+// working. An error with nothing to redact is returned as it is.
+func (r *Redactor) ScrubError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if ae, ok := err.(*APIError); ok {
+		c := *ae
+		c.Message = r.Redact(c.Message)
+		c.URL = r.Redact(c.URL)
+		if len(c.Fields) > 0 {
+			c.Fields = make(map[string][]string, len(ae.Fields))
+			for k, msgs := range ae.Fields {
+				red := make([]string, len(msgs))
+				for i, m := range msgs {
+					red[i] = r.Redact(m)
+				}
+				c.Fields[r.Redact(k)] = red
+			}
+		}
+		if c.Err != nil {
+			c.Err = r.ScrubError(c.Err)
+		}
+		return &c
+	}
+	text := err.Error()
+	if red := r.Redact(text); red != text {
+		return &redactedError{text: red, err: err}
+	}
+	return err
+}
+
+// scrubError is ScrubError with a redactor that knows only secrets (and
+// the patterns every redactor masks).
+func scrubError(err error, secrets ...string) error {
+	r := NewRedactor()
+	for _, s := range secrets {
+		r.Add(s)
+	}
+	return r.ScrubError(err)
+}
+
+// redactedError is an error whose text held a secret.
+type redactedError struct {
+	text string
+	err  error
+}
+
+func (e *redactedError) Error() string { return e.text }
+func (e *redactedError) Unwrap() error { return e.err }
 
 // Writer returns w with every write redacted. Each Write must hold whole
 // lines (as fmt.Fprintln does) for a secret to be caught.
@@ -172,7 +304,8 @@ type redactingHandler struct {
 }
 
 // NewRedactingHandler wraps h so that no registered secret and no bearer
-// token reaches it, whatever attribute carries it.
+// token reaches it, whatever attribute (key or value) or group name
+// carries it.
 func NewRedactingHandler(h slog.Handler, r *Redactor) slog.Handler {
 	return &redactingHandler{h: h, r: r}
 }
@@ -199,12 +332,15 @@ func (h *redactingHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 }
 
 func (h *redactingHandler) WithGroup(name string) slog.Handler {
-	return &redactingHandler{h: h.h.WithGroup(name), r: h.r}
+	return &redactingHandler{h: h.h.WithGroup(h.r.Redact(name)), r: h.r}
 }
 
-// attr redacts one attribute, descending into groups. Values of any kind
-// are compared in their printed form; a changed value becomes a string.
+// attr redacts one attribute, its key and its value, descending into
+// groups. A []byte is compared as the text it holds (slog prints it so);
+// other values of kind Any in their printed forms (%+v, and MarshalText
+// where the value has it); a changed value becomes a string.
 func (h *redactingHandler) attr(a slog.Attr) slog.Attr {
+	key := h.r.Redact(a.Key)
 	v := a.Value.Resolve()
 	switch v.Kind() {
 	case slog.KindGroup:
@@ -213,18 +349,46 @@ func (h *redactingHandler) attr(a slog.Attr) slog.Attr {
 		for i, ga := range g {
 			red[i] = h.attr(ga)
 		}
-		return slog.Attr{Key: a.Key, Value: slog.GroupValue(red...)}
+		return slog.Attr{Key: key, Value: slog.GroupValue(red...)}
 	case slog.KindString:
-		return slog.String(a.Key, h.r.Redact(v.String()))
+		return slog.String(key, h.r.Redact(v.String()))
 	case slog.KindAny:
-		s := fmt.Sprint(v.Any())
-		if r := h.r.Redact(s); r != s {
-			return slog.String(a.Key, r)
+		x := v.Any()
+		if b, ok := byteSlice(x); ok {
+			s := string(b)
+			if r := h.r.Redact(s); r != s {
+				return slog.String(key, r)
+			}
+			return slog.Attr{Key: key, Value: v}
 		}
-		return slog.Attr{Key: a.Key, Value: v}
+		forms := []string{fmt.Sprintf("%+v", x)}
+		if tm, ok := x.(encoding.TextMarshaler); ok {
+			if t, err := tm.MarshalText(); err == nil {
+				forms = append([]string{string(t)}, forms...) // what a text handler prints
+			}
+		}
+		for _, s := range forms {
+			if r := h.r.Redact(s); r != s {
+				return slog.String(key, h.r.Redact(forms[0]))
+			}
+		}
+		return slog.Attr{Key: key, Value: v}
 	default:
-		return slog.Attr{Key: a.Key, Value: v}
+		return slog.Attr{Key: key, Value: v}
 	}
+}
+
+// byteSlice returns the bytes of a []byte or of a named byte slice type
+// (json.RawMessage).
+func byteSlice(x any) ([]byte, bool) {
+	if b, ok := x.([]byte); ok {
+		return b, true
+	}
+	rv := reflect.ValueOf(x)
+	if rv.Kind() == reflect.Slice && rv.Type().Elem().Kind() == reflect.Uint8 {
+		return rv.Bytes(), true
+	}
+	return nil, false
 }
 
 // RotatingFile is an append-only log file that is renamed to .1 (and .1 to

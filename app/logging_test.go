@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -124,5 +125,106 @@ func TestParseLevel(t *testing.T) {
 	}
 	if _, err := ParseLevel("verbose"); err == nil {
 		t.Error("verbose accepted")
+	}
+}
+
+// textIP is a value with MarshalText, which slog's text handler prints.
+type textIP string
+
+func (t textIP) MarshalText() ([]byte, error) { return []byte("ip:" + string(t)), nil }
+
+func TestRedactingHandlerKeysBytesAndEscapedForms(t *testing.T) {
+	const token = "12|sEcReTtOkEnVaLuE"
+	var buf bytes.Buffer
+	r := NewRedactor()
+	r.Add(token)
+	log := slog.New(NewRedactingHandler(slog.NewTextHandler(&buf, nil), r))
+	log.Info("key", token, "v")                                       // as an attribute key
+	log.Info("bytes", "b", []byte("tok="+token))                      // []byte
+	log.Info("raw", "j", json.RawMessage(`{"t":"`+token+`"}`))        // a named byte slice
+	log.Info("url", "u", "https://x/cb?token=12%7CsEcReTtOkEnVaLuE")  // URL-escaped
+	log.Info("url lower", "u", "12%7csEcReTtOkEnVaLuE")               // lower-case hex
+	log.Info("url twice", "u", "12%257CsEcReTtOkEnVaLuE")             // escaped twice
+	log.Info("json", "body", `{"token":"12\u007csEcReTtOkEnVaLuE"}`)  // JSON-escaped
+	log.Info("json upper", "body", `12\u007CsEcReTtOkEnVaLuE`)        // upper-case hex
+	log.Info("html", "body", `12&#124;sEcReTtOkEnVaLuE`)              // HTML reference
+	log.Info("marshaler", "ip", textIP(token))                        // MarshalText
+	log.WithGroup(token).Info("group name", "n", 1)                   // group name
+	log.Info("nested", slog.Group("g", slog.Any("b", []byte(token)))) // []byte in a group
+	out := buf.String()
+	if strings.Contains(out, "sEcReT") {
+		t.Fatalf("secret in log:\n%s", out)
+	}
+	if c := strings.Count(out, redacted); c < 12 {
+		t.Errorf("want every form masked (>= 12), got %d:\n%s", c, out)
+	}
+	if !strings.Contains(out, "n=1") {
+		t.Errorf("non-secret attributes must survive:\n%s", out)
+	}
+}
+
+func TestRedactorURLCredentialsAndOrder(t *testing.T) {
+	r := NewRedactor()
+	for in, want := range map[string]string{
+		"server=http://stage:S3cretBasic@api.example.com/x": "server=http://stage:xxxxx@api.example.com/x",
+		`{"url":"https:\/\/u:S3cretBasic@h\/"}`:             `{"url":"https:\/\/u:xxxxx@h\/"}`,
+		"wss://u:S3cretBasic@h:6001/app":                    "wss://u:xxxxx@h:6001/app",
+		"http://user@host/no-password":                      "http://user@host/no-password",
+		"http://host:8080/path@at":                          "http://host:8080/path@at",
+	} {
+		if got := r.Redact(in); got != want {
+			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
+		}
+	}
+	// A secret inside another: the longer is masked whole.
+	r.Add("abc1")
+	r.Add("xyzabc1xyz")
+	if got := r.Redact("k=xyzabc1xyz"); got != "k="+redacted {
+		t.Errorf("nested secrets: %q", got)
+	}
+	// Counted: two Adds need two Removes.
+	r.Add("abc1")
+	r.Remove("abc1")
+	if r.Redact("abc1") != redacted {
+		t.Error("one Remove of two Adds forgot the secret")
+	}
+	r.Remove("abc1")
+	if r.Redact("abc1") != "abc1" {
+		t.Error("the secret is still masked after its last Remove")
+	}
+	// Special characters of a password in each escaped form.
+	r.Add(`p@ss "wörd"/1`)
+	for _, form := range []string{`p@ss "wörd"/1`, `p%40ss+%22w%C3%B6rd%22%2F1`, `p%40ss%20%22w%c3%b6rd%22%2f1`,
+		`p@ss \"w\u00f6rd\"\/1`} {
+		if got := r.Redact("x " + form + " y"); got != "x "+redacted+" y" {
+			t.Errorf("Redact(%q) = %q", form, got)
+		}
+	}
+}
+
+func TestScrubError(t *testing.T) {
+	const tok = "9|tokenValue"
+	api := &APIError{Kind: KindUnauthorized, Status: 401, Message: "bad 9%7CtokenValue", URL: "http://u:pw@h/x",
+		Fields: map[string][]string{"token": {"was " + tok}}, Err: fmt.Errorf("cause %s: %w", tok, os.ErrDeadlineExceeded)}
+	err := scrubError(api, tok)
+	var got *APIError
+	if !errors.As(err, &got) || got == api || got.Kind != KindUnauthorized || !errors.Is(err, ErrUnauthorized) {
+		t.Fatalf("scrubbed = %#v", err)
+	}
+	if got.Message != "bad "+redacted || got.Fields["token"][0] != "was "+redacted || got.URL != "http://u:xxxxx@h/x" {
+		t.Errorf("scrubbed fields: %q %q %q", got.Message, got.Fields, got.URL)
+	}
+	if strings.Contains(got.Err.Error(), "tokenValue") || !errors.Is(got.Err, os.ErrDeadlineExceeded) {
+		t.Errorf("cause = %v", got.Err)
+	}
+	if api.Message != "bad 9%7CtokenValue" {
+		t.Error("the original error was changed")
+	}
+	plain := fmt.Errorf("wrapped %s: %w", tok, ErrNotSignedIn)
+	if err := scrubError(plain, tok); err.Error() != "wrapped "+redacted+": nobody is signed in" || !errors.Is(err, ErrNotSignedIn) {
+		t.Errorf("plain = %v", err)
+	}
+	if err := scrubError(ErrNotSignedIn, tok); err != ErrNotSignedIn {
+		t.Errorf("an error without secrets was replaced: %#v", err)
 	}
 }

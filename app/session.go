@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 var (
@@ -103,7 +104,16 @@ func (s *Session) KeyringAvailable() error {
 // server; the caller may then offer a session-only sign-in. On success the
 // token is stored, the server and e-mail are saved in the config file, and
 // any previous session is ended.
-func (s *Session) Login(ctx context.Context, req LoginRequest) (User, error) {
+//
+// The password is registered with the redactor for the duration of the
+// call and masked in the returned error (which outlives the registration);
+// the token is registered the moment the server's answer is read.
+func (s *Session) Login(ctx context.Context, req LoginRequest) (_ User, err error) {
+	if pw := maskedPassword(req.Password); pw != "" {
+		s.red.Add(pw)
+		defer s.red.Remove(pw)
+		defer func() { err = scrubError(err, pw) }()
+	}
 	eff := s.cfg.Effective()
 	server := req.Server
 	if strings.TrimSpace(server) == "" {
@@ -116,7 +126,7 @@ func (s *Session) Login(ctx context.Context, req LoginRequest) (User, error) {
 	if req.Password == "" {
 		return User{}, errors.New("enter your password")
 	}
-	api, err := NewAPI(server, eff.Paths, s.http)
+	api, err := s.newAPI(server, eff.Paths)
 	if err != nil {
 		return User{}, err
 	}
@@ -125,14 +135,14 @@ func (s *Session) Login(ctx context.Context, req LoginRequest) (User, error) {
 			return User{}, err
 		}
 	}
-	s.log.Info("signing in", "server", api.Server(), "email", email)
+	s.log.Info("signing in", "server", RedactURL(api.Server()), "email", email)
 	token, user, err := api.Login(ctx, email, req.Password)
 	if err != nil {
-		s.log.Warn("sign-in failed", "server", api.Server(), "email", email, "err", err)
+		s.log.Warn("sign-in failed", "server", RedactURL(api.Server()), "email", email, "err", err)
 		return User{}, err
 	}
-	s.red.Add(token) // until hold registers it for the session
-	defer s.red.Remove(token)
+	defer s.red.Remove(token) // api.Login registered it; hold registers it for the session
+	defer func() { err = scrubError(err, token) }()
 
 	// End any previous session before the new one replaces it.
 	s.endPrevious(ctx, eff, req.SessionOnly)
@@ -162,6 +172,30 @@ func (s *Session) Login(ctx context.Context, req LoginRequest) (User, error) {
 	return user, nil
 }
 
+// minMaskedPassword is the length below which a password is not masked:
+// masking two letters would garble every message that has them, to hide
+// a password that protects nothing.
+const minMaskedPassword = 4
+
+// maskedPassword returns the password to register with the redactor, or
+// "" for one too short to mask.
+func maskedPassword(pw string) string {
+	if utf8.RuneCountInString(pw) < minMaskedPassword {
+		return ""
+	}
+	return pw
+}
+
+// newAPI returns a client of server whose sign-in registers the token with
+// the session's redactor.
+func (s *Session) newAPI(server string, paths APIPaths) (*API, error) {
+	api, err := NewAPI(server, paths, s.http)
+	if err != nil {
+		return nil, err
+	}
+	return api.WithRedactor(s.red), nil
+}
+
 // endPrevious signs out the session held before a new sign-in: the token in
 // memory, or one stored in the keyring for the configured account. A
 // session-only sign-in leaves the keyring alone (it is unavailable, and a
@@ -183,7 +217,7 @@ func (s *Session) endPrevious(ctx context.Context, eff Config, sessionOnlyLogin 
 			return
 		}
 		token = t
-		api, _ = NewAPI(eff.Server, eff.Paths, s.http)
+		api, _ = s.newAPI(eff.Server, eff.Paths)
 	}
 	s.red.Add(token)
 	defer s.red.Remove(token)
@@ -251,7 +285,7 @@ func (s *Session) Restore(ctx context.Context) (User, error) {
 	}
 	s.red.Add(token)
 	defer s.red.Remove(token)
-	api, err := NewAPI(eff.Server, eff.Paths, s.http)
+	api, err := s.newAPI(eff.Server, eff.Paths)
 	if err != nil {
 		return User{}, fmt.Errorf("a token is stored but the server URL is not usable: %w", err)
 	}
@@ -316,7 +350,7 @@ func (s *Session) Logout(ctx context.Context) error {
 	}
 	if api == nil {
 		var err error
-		if api, err = NewAPI(eff.Server, eff.Paths, s.http); err != nil {
+		if api, err = s.newAPI(eff.Server, eff.Paths); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -2,7 +2,11 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -285,5 +289,91 @@ func TestSessionLateExpiryOfReplacedToken(t *testing.T) {
 	}
 	if _, err := keyring.Get("echotray", "tina@example.com"); !errors.Is(err, keyring.ErrNotFound) {
 		t.Fatalf("expired token still in keyring: %v", err)
+	}
+}
+
+func TestSessionLoginHalfFailedLeavesNoTokenAnywhere(t *testing.T) {
+	env := newTestEnv(t, "", nil)
+	b := newHalfFailingBackend(t, env.red)
+	s := env.session()
+	_, err := s.Login(context.Background(), LoginRequest{Server: b.srv.URL, Email: "tina@example.com", Password: "secret-pw"})
+	if err == nil {
+		t.Fatal("sign-in succeeded")
+	}
+	assertNoToken(t, "error", err.Error(), b.token)
+	log := env.logBuf.String()
+	assertNoToken(t, "log", log, b.token)
+	if !strings.Contains(log, "sign-in failed") || !strings.Contains(log, "[REDACTED]") {
+		t.Errorf("the failure is not logged (masked):\n%s", log)
+	}
+	b.mu.Lock()
+	logouts := b.logouts
+	b.mu.Unlock()
+	if len(logouts) != 1 || logouts[0] != b.token {
+		t.Errorf("logouts = %q, want the orphaned token revoked", logouts)
+	}
+	if s.SignedIn() {
+		t.Error("signed in after a failed sign-in")
+	}
+	if env.red.Redact(b.token) != b.token || env.red.Redact("secret-pw") != "secret-pw" {
+		t.Error("the token or the password is still registered after the sign-in")
+	}
+}
+
+func TestSessionLoginMasksThePassword(t *testing.T) {
+	const pw = "Tr0ub4dor&3|x"
+	mux := http.NewServeMux()
+	var echoed string
+	mux.HandleFunc("POST /api/login", func(w http.ResponseWriter, r *http.Request) {
+		var req struct{ Email, Password string }
+		_ = json.NewDecoder(r.Body).Decode(&req)
+		// A careless backend: the password back in the message, in the
+		// field errors, and URL-escaped.
+		echoed = "Wrong password " + req.Password + " (" + url.QueryEscape(req.Password) + ")"
+		writeJSON(w, 422, map[string]any{"message": echoed, "errors": map[string][]string{"password": {echoed}}})
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	env := newTestEnv(t, "", nil)
+	s := env.session()
+	// The password typed in the e-mail field too (it reaches the log).
+	_, err := s.Login(context.Background(), LoginRequest{Server: srv.URL, Email: pw, Password: pw})
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.Kind != KindValidation {
+		t.Fatalf("err = %#v, want the 422", err)
+	}
+	if strings.Contains(err.Error(), "Tr0ub4dor") || strings.Contains(ae.Fields["password"][0], "Tr0ub4dor") {
+		t.Errorf("the password is in the error: %q %q", err.Error(), ae.Fields)
+	}
+	if err.Error() != "Wrong password [REDACTED] ([REDACTED])" {
+		t.Errorf("error = %q", err.Error())
+	}
+	if log := env.logBuf.String(); strings.Contains(log, "Tr0ub4dor") || !strings.Contains(log, "signing in") {
+		t.Errorf("the password is in the log:\n%s", log)
+	}
+	if env.red.Redact(pw) != pw {
+		t.Error("the password is still registered after the sign-in")
+	}
+	if !strings.Contains(echoed, "Tr0ub4dor") {
+		t.Fatal("the test backend did not echo the password")
+	}
+}
+
+func TestSessionLogsServerWithoutCredentials(t *testing.T) {
+	b := newFakeBackend(t, tenantUser())
+	withCreds := strings.Replace(b.URL(), "http://", "http://stage:S3cretBasic@", 1)
+	env := newTestEnv(t, "", nil)
+	s := env.session()
+	if _, err := s.Login(context.Background(), LoginRequest{Server: withCreds, Email: "tina@example.com", Password: "secret-pw"}); err != nil {
+		t.Fatal(err)
+	}
+	// A failed one too: its error and log line name the URL.
+	_, err := s.Login(context.Background(), LoginRequest{Server: withCreds + "/nowhere", Email: "tina@example.com", Password: "secret-pw"})
+	if err == nil || strings.Contains(err.Error(), "S3cretBasic") {
+		t.Errorf("err = %v", err)
+	}
+	log := env.logBuf.String()
+	if strings.Contains(log, "S3cretBasic") || !strings.Contains(log, "stage:xxxxx@") {
+		t.Errorf("the server URL's password is in the log (or the URL is missing):\n%s", log)
 	}
 }

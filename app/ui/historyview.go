@@ -30,7 +30,9 @@ const (
 	defaultRowPage      = 100
 	defaultStoreTimeout = 5 * time.Second
 	rowCacheMax         = 2000 // summaries kept in memory
-	maxPayloadShown     = 64 << 10
+	// maxPayloadShown bounds the payload in the detail pane's text view,
+	// which lays out only the lines in sight.
+	maxPayloadShown = 1 << 20
 	// maxAddedTracked bounds the IDs Added remembers between two loads (to
 	// ignore a repeat); beyond it the view loads afresh.
 	maxAddedTracked = 4096
@@ -149,15 +151,19 @@ type HistoryView struct {
 	list        *historyList
 	placeholder *widget.Label
 
+	// The detail pane (historyview_detail.go).
 	detail        *fyne.Container
 	detailEmpty   *widget.Label
 	detailTitle   *widget.Label
 	detailMeta    *widget.Label
 	detailTime    *widget.Label
 	detailMessage *widget.Label
-	detailPayload *widget.Label
+	detailPayload *textView
+	detailCopy    *widget.Button
+	detailFull    *widget.Button // "Show full text", when something was shortened
 	detailDelete  *widget.Button
 	detailBody    *fyne.Container
+	detailDoc     *detailDoc // what the pane shows; nil for none
 }
 
 // NewHistoryView builds the history content for window w (which it uses for
@@ -327,15 +333,24 @@ func (v *HistoryView) buildDetail() {
 	v.detailMeta = label(&widget.Label{Wrapping: fyne.TextWrapWord})
 	v.detailTime = label(&widget.Label{Wrapping: fyne.TextWrapWord})
 	v.detailMessage = label(&widget.Label{Wrapping: fyne.TextWrapWord, Selectable: true})
-	v.detailPayload = label(&widget.Label{TextStyle: fyne.TextStyle{Monospace: true}, Wrapping: fyne.TextWrapBreak, Selectable: true})
+	v.detailPayload = newTextView()
+	v.detailCopy = widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), v.copyPayload)
+	v.detailCopy.Importance = widget.LowImportance
+	v.detailFull = widget.NewButtonWithIcon("Show full text", theme.MoreHorizontalIcon(), v.showFullText)
+	v.detailFull.Hide()
 	v.detailDelete = widget.NewButtonWithIcon("Delete", theme.DeleteIcon(), v.deleteSelected)
-	body := container.NewVBox(v.detailMessage, widget.NewSeparator(),
-		widget.NewLabelWithStyle("Payload", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), v.detailPayload)
+	// The message scrolls above the payload; the payload scrolls both ways
+	// in its own view (not wrapped, monospace).
+	payload := container.NewBorder(
+		container.NewBorder(nil, nil, widget.NewLabelWithStyle("Payload", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), v.detailCopy),
+		nil, nil, nil, v.detailPayload)
+	split := container.NewVSplit(container.NewVScroll(v.detailMessage), payload)
+	split.Offset = 0.35
 	v.detailBody = container.NewBorder(
 		container.NewVBox(v.detailTitle, v.detailMeta, v.detailTime, widget.NewSeparator()),
-		container.NewHBox(layout.NewSpacer(), v.detailDelete),
+		container.NewHBox(v.detailFull, layout.NewSpacer(), v.detailDelete),
 		nil, nil,
-		container.NewVScroll(body))
+		split)
 	v.detailBody.Hide()
 	v.detail = container.NewStack(container.NewVBox(layout.NewSpacer(), v.detailEmpty, layout.NewSpacer()), v.detailBody)
 }

@@ -38,24 +38,29 @@ func (v *HistoryView) onUnselected(idx int) {
 	v.showDetail(nil)
 }
 
-// open selects the entry, reads it with its payload and marks it read (on
-// the worker), then shows it in the detail pane.
+// open selects the entry, reads it with its payload, marks it read and
+// formats it for the detail pane (on the worker), then shows it.
 func (v *HistoryView) open(id int64) {
 	v.selected = id
+	widths := v.detailColumns()
 	v.enqueue(0, func(ctx context.Context) func() {
 		e, err := v.store.Get(ctx, id)
 		var markErr error
 		marked := false
-		if err == nil && !e.Read {
-			markErr = v.store.MarkRead(ctx, id)
-			marked = markErr == nil
+		var doc *detailDoc
+		if err == nil {
+			if !e.Read {
+				markErr = v.store.MarkRead(ctx, id)
+				marked = markErr == nil
+			}
+			doc = prepareDetail(e, widths)
 		}
-		return func() { v.opened(id, e, err, marked, markErr) }
+		return func() { v.opened(id, e, doc, err, marked, markErr) }
 	})
 }
 
 // opened shows what open read.
-func (v *HistoryView) opened(id int64, e notify.Entry, err error, marked bool, markErr error) {
+func (v *HistoryView) opened(id int64, e notify.Entry, doc *detailDoc, err error, marked bool, markErr error) {
 	if marked {
 		e.Read = true
 		v.setUnread(max(0, v.unread-1))
@@ -85,31 +90,7 @@ func (v *HistoryView) opened(id int64, e notify.Entry, err error, marked bool, m
 	case markErr != nil:
 		v.showError("Could not mark the notification read", markErr)
 	}
-	v.showDetail(&e)
-}
-
-// showDetail fills the detail pane with e, or shows the hint for nil.
-func (v *HistoryView) showDetail(e *notify.Entry) {
-	if e == nil {
-		v.detailEmpty.SetText("Select a notification to see its details.")
-		v.detailBody.Hide()
-		v.detailEmpty.Show()
-		return
-	}
-	v.detailTitle.SetText(orDash(e.Title))
-	meta := []string{typeLabel(e.Type)}
-	if e.Event != "" {
-		meta = append(meta, e.Event)
-	}
-	if e.Channel != "" {
-		meta = append(meta, "on "+e.Channel)
-	}
-	v.detailMeta.SetText(strings.Join(meta, " · "))
-	v.detailTime.SetText(v.fullTime(e.Time))
-	v.detailMessage.SetText(orDash(e.Message))
-	v.detailPayload.SetText(prettyPayload(e.Data))
-	v.detailEmpty.Hide()
-	v.detailBody.Show()
+	v.showDetail(doc)
 }
 
 func orDash(s string) string {

@@ -104,10 +104,15 @@ func sameDay(a, b time.Time) bool {
 // prettyPayload formats a payload for the detail pane: indented JSON, the
 // raw text when it is not JSON, cut at maxPayloadShown bytes.
 func prettyPayload(data json.RawMessage) string {
+	s, _ := formatPayload(data)
+	return s
+}
+
+// formatPayload is prettyPayload, also saying whether the text was cut.
+func formatPayload(data json.RawMessage) (out string, cut bool) {
 	if len(bytes.TrimSpace(data)) == 0 || bytes.Equal(bytes.TrimSpace(data), []byte("null")) {
-		return "(no payload)"
+		return "(no payload)", false
 	}
-	var out string
 	var buf bytes.Buffer
 	if err := json.Indent(&buf, data, "", "  "); err == nil {
 		out = buf.String()
@@ -119,16 +124,19 @@ func prettyPayload(data json.RawMessage) string {
 		for cut > 0 && !utf8Start(out[cut]) {
 			cut--
 		}
-		out = out[:cut] + fmt.Sprintf("\n… (%s more not shown)", formatBytes(len(out)-cut))
+		return out[:cut] + fmt.Sprintf("\n… (%s more not shown; Copy copies it all)", formatBytes(len(out)-cut)), true
 	}
-	return out
+	return out, false
 }
 
 func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
 
 func formatBytes(n int) string {
-	if n < 1024 {
+	switch {
+	case n < 1024:
 		return strconv.Itoa(n) + " bytes"
+	case n < 1<<20:
+		return strconv.FormatFloat(float64(n)/1024, 'f', 1, 64) + " KiB"
 	}
-	return strconv.FormatFloat(float64(n)/1024, 'f', 1, 64) + " KiB"
+	return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MiB"
 }

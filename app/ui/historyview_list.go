@@ -104,9 +104,9 @@ func (v *HistoryView) fillRow(c *fyne.Container, e notify.Entry) {
 	if icon := c.Objects[rowIcon].(*widget.Icon); icon.Resource != typeIcon(e.Type) {
 		icon.SetResource(typeIcon(e.Type))
 	}
-	setCell(c.Objects[rowTitle].(*widget.Label), singleLine(e.Title), fyne.TextStyle{Bold: !e.Read})
-	setCell(c.Objects[rowMessage].(*widget.Label), singleLine(e.Message), fyne.TextStyle{})
-	setCell(c.Objects[rowChannel].(*widget.Label), e.Channel, fyne.TextStyle{})
+	setCell(c.Objects[rowTitle].(*widget.Label), cellText(e.Title), fyne.TextStyle{Bold: !e.Read})
+	setCell(c.Objects[rowMessage].(*widget.Label), cellText(e.Message), fyne.TextStyle{})
+	setCell(c.Objects[rowChannel].(*widget.Label), cellText(e.Channel), fyne.TextStyle{})
 	setCell(c.Objects[rowTime].(*widget.Label), relativeTime(e.Time, v.opts.Now(), v.opts.Location), fyne.TextStyle{})
 }
 
@@ -149,6 +149,16 @@ func fitCell(l *widget.Label, width float32) (changed bool) {
 	}
 	l.Truncation = want
 	return true
+}
+
+// rowTextMax bounds the text of a cell: more never fits, and measuring and
+// truncating a label costs in proportion to its text.
+const rowTextMax = 200
+
+// cellText is s cut to rowTextMax characters, on one line.
+func cellText(s string) string {
+	s, _ = clipRunes(s, rowTextMax)
+	return singleLine(s)
 }
 
 // singleLine joins the lines of s for a one-line cell.

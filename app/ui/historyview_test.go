@@ -223,8 +223,8 @@ func TestHistoryViewPopulated(t *testing.T) {
 		t.Errorf("detail message = %q", f.view.detailMessage.Text)
 	}
 	wantPayload := "{\n  \"router\": {\n    \"id\": 12,\n    \"name\": \"hAP-012\",\n    \"site\": \"Westlands\"\n  }\n}"
-	if f.view.detailPayload.Text != wantPayload {
-		t.Errorf("payload = %q, want %q", f.view.detailPayload.Text, wantPayload)
+	if f.view.detailPayload.Text() != wantPayload {
+		t.Errorf("payload = %q, want %q", f.view.detailPayload.Text(), wantPayload)
 	}
 	if want := "Friday 14 March 2025, 11:59:50 UTC (just now)"; f.view.detailTime.Text != want {
 		t.Errorf("time = %q, want %q", f.view.detailTime.Text, want)
