@@ -2,19 +2,27 @@
 # dist.sh builds EchoTray's offline installers into dist/ and verifies them.
 #
 #   packaging/dist.sh all             linux + windows, then dist/SHA256SUMS
-#   packaging/dist.sh linux           .deb and .tar.xz (x86_64)
+#   packaging/dist.sh linux           .deb and .tar.xz (x86_64): echotray and echotray-window
 #   packaging/dist.sh windows         setup.exe (x86_64, cross-compiled with mingw-w64)
 #   packaging/dist.sh verify          verify-linux + verify-windows
 #   packaging/dist.sh verify-linux    dpkg -c, lintian, desktop/AppStream checks, install
 #                                     into a clean debootstrap'ed bookworm root, run
-#                                     --version there, remove; tarball install/uninstall
+#                                     both programs there, remove; tarball install/uninstall
 #   packaging/dist.sh verify-windows  setup.exe /S under wine in a clean prefix, files,
-#                                     registry, shortcut AUMID, --version, uninstall
+#                                     registry, shortcut AUMID, --version, window --help, uninstall
 #                                     (keeping and removing user data)
 #   packaging/dist.sh clean           remove dist/ artifacts and the build folder
 #
 # Name, ID and version come from FyneApp.toml only (through packaging/distkit).
-# The binary is built from the module root (`go build .`).
+# Every program is built from the module root (`go build .`):
+#   Linux    two executables, installed side by side in the same bin folder:
+#            echotray         the tray core and the CLI: CGO_ENABLED=0, tag nowindow
+#                             (no GUI toolkit, statically linked, ~14 MB stripped);
+#            echotray-window  the windows (Fyne, cgo), started by the core on
+#                             demand; its shared libraries make the .deb's Depends.
+#            The menu entry, autostart and the man page start echotray.
+#   Windows  one echotray.exe (full build): the core runs itself as
+#            `echotray.exe window …`.
 #
 # Environment:
 #   DIST              output folder (default: <repo>/dist)
@@ -75,6 +83,9 @@ setup() {
 	DISTKIT=$WORK/distkit
 	(cd "$ROOT" && CGO_ENABLED=0 "$GO" build -o "$DISTKIT" ./packaging/distkit) || die "cannot build packaging/distkit"
 	eval "$("$DISTKIT" meta -app "$SRC/FyneApp.toml")"
+	# The window program of the Linux packages; the core looks for exactly
+	# this name next to itself (app.WindowExecutable).
+	WINDOW_BINARY=$APP_BINARY-window
 	ICON_SRC=$SRC/$APP_ICON
 	[[ -f $ICON_SRC ]] || die "the app icon $APP_ICON (FyneApp.toml Details.Icon) does not exist"
 
@@ -107,11 +118,16 @@ check_version() {
 	done
 }
 
-# go_build OUT [env...]: builds the app from the module root.
+# go_build OUT TAGS LDFLAGS [env...]: builds the app from the module root.
 go_build() {
-	local out=$1 ldflags=$2
-	shift 2
-	(cd "$SRC" && env "$@" "$GO" build -tags "$GO_TAGS" -ldflags "$ldflags ${GO_LDFLAGS:-}" -o "$out" .)
+	local out=$1 tags=$2 ldflags=$3
+	shift 3
+	(cd "$SRC" && env "$@" "$GO" build -tags "$tags" -ldflags "$ldflags ${GO_LDFLAGS:-}" -o "$out" .)
+}
+
+# modules BINARY: the module paths linked into a Go binary, sorted.
+modules() {
+	"$GO" version -m "$1" | awk '$1 == "dep" {print $2}' | LC_ALL=C sort -u
 }
 
 # remove_old PATTERN...: deletes earlier artifacts of any version.
@@ -123,10 +139,11 @@ remove_old() {
 # ---------------------------------------------------------------------------
 # Linux
 
-# stage_linux_files ROOT PREFIX: puts the binary and shared files under ROOT/PREFIX.
+# stage_linux_files ROOT PREFIX: puts both programs and the shared files under ROOT/PREFIX.
 stage_linux_files() {
 	local root=$1 prefix=$2 share=$1$2/share
 	install -Dm755 "$WORK/linux/$APP_BINARY" "$root$prefix/bin/$APP_BINARY"
+	install -Dm755 "$WORK/linux/$WINDOW_BINARY" "$root$prefix/bin/$WINDOW_BINARY"
 	render "$PKG/linux/echotray.desktop.tmpl" "$share/applications/$APP_ID.desktop"
 	render "$PKG/linux/metainfo.xml.tmpl" "$share/metainfo/$APP_ID.metainfo.xml"
 	"$DISTKIT" icons -src "$ICON_SRC" -dir "$share/icons/hicolor" -name "$APP_ID" \
@@ -136,7 +153,9 @@ stage_linux_files() {
 	[[ -s $WORK/linux/help.txt ]] && help=(-varfile Help="$WORK/linux/help.txt")
 	render "$PKG/linux/echotray.1.tmpl" "$WORK/linux/$APP_BINARY.1" "${help[@]}"
 	gzip -9n <"$WORK/linux/$APP_BINARY.1" >"$share/man/man1/$APP_BINARY.1.gz"
-	chmod 644 "$share/man/man1/$APP_BINARY.1.gz"
+	render "$PKG/linux/echotray-window.1.tmpl" "$WORK/linux/$WINDOW_BINARY.1"
+	gzip -9n <"$WORK/linux/$WINDOW_BINARY.1" >"$share/man/man1/$WINDOW_BINARY.1.gz"
+	chmod 644 "$share/man/man1/$APP_BINARY.1.gz" "$share/man/man1/$WINDOW_BINARY.1.gz"
 }
 
 # normalize ROOT: fixed modes and timestamps, for reproducible packages.
@@ -147,23 +166,51 @@ normalize() {
 	find "$1" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 }
 
-build_linux_binary() {
-	need gcc
-	mkdir -p "$WORK/linux"
-	log "building $APP_BINARY for linux/amd64 (cgo)"
-	timed "linux build" go_build "$WORK/linux/$APP_BINARY" "-s -w" CGO_ENABLED=1 GOOS=linux GOARCH=amd64
+# check_runs NAME BINARY: BINARY --version (no display) must name the app.
+check_runs() {
 	local out
-	out=$(env -u DISPLAY -u WAYLAND_DISPLAY timeout 30 "$WORK/linux/$APP_BINARY" --version 2>&1) ||
-		die "$APP_BINARY --version failed: $out"
+	out=$(env -u DISPLAY -u WAYLAND_DISPLAY timeout 30 "$2" --version 2>&1) || die "$1 --version failed: $out"
 	check_version "$out"
-	log "--version: $out"
+	log "$1 --version: $out"
+}
+
+build_linux_binaries() {
+	need gcc
+	local core=$WORK/linux/$APP_BINARY window=$WORK/linux/$WINDOW_BINARY
+	mkdir -p "$WORK/linux"
+	log "building $APP_BINARY (the tray core, no GUI toolkit) for linux/amd64: CGO_ENABLED=0, tag nowindow"
+	timed "core build" go_build "$core" "nowindow${GO_TAGS:+,$GO_TAGS}" "-s -w" CGO_ENABLED=0 GOOS=linux GOARCH=amd64
+	log "building $WINDOW_BINARY (the windows, Fyne) for linux/amd64 (cgo)"
+	timed "window build" go_build "$window" "$GO_TAGS" "-s -w" CGO_ENABLED=1 GOOS=linux GOARCH=amd64
+	check_runs "$APP_BINARY" "$core"
+	check_runs "$WINDOW_BINARY" "$window"
+
+	# The core must stay without the GUI toolkit and without cgo (it is
+	# statically linked, so it runs wherever the kernel does).
+	local mods
+	mods=$(modules "$core")
+	grep -q '^fyne\.io/fyne/' <<<"$mods" && die "$APP_BINARY links fyne.io/fyne: the core must not"
+	"$GO" version -m "$core" | grep -q 'CGO_ENABLED=0' || die "$APP_BINARY was built with cgo"
+	# The licence notices are made from the window program; they cover the
+	# core only if every module of the core is in it (it is the full build).
+	local extra
+	extra=$(LC_ALL=C comm -23 <(printf '%s\n' "$mods") <(modules "$window"))
+	[[ -z $extra ]] || die "$APP_BINARY links modules $WINDOW_BINARY does not: $extra"
+	# `echotray window` must reach the window program next to it: the name
+	# the core looks for (app.WindowExecutable) is the one packaged here.
+	local out
+	out=$(env -u DISPLAY -u WAYLAND_DISPLAY HOME="$WORK/linux" timeout 30 "$core" window --help 2>&1) ||
+		die "$APP_BINARY window --help failed (does the core look for $WINDOW_BINARY?): $out"
+	grep -q -- '-show' <<<"$out" || die "$APP_BINARY window --help did not print the window program's flags: $out"
+	log "$APP_BINARY $(du -h "$core" | cut -f1), $WINDOW_BINARY $(du -h "$window" | cut -f1); $APP_BINARY window --help reaches $WINDOW_BINARY"
+
 	# The man page carries the --help text when the binary prints one. A
 	# clean environment with HOME=~ makes the paths it mentions read
 	# "~/.config/..." instead of this build machine's.
-	env -i PATH="$PATH" HOME='~' LANG=C.UTF-8 timeout 30 "$WORK/linux/$APP_BINARY" --help >"$WORK/linux/help.txt" 2>&1 || true
+	env -i PATH="$PATH" HOME='~' LANG=C.UTF-8 timeout 30 "$core" --help >"$WORK/linux/help.txt" 2>&1 || true
 	grep -q -- '--version' "$WORK/linux/help.txt" || : >"$WORK/linux/help.txt"
-	"$DISTKIT" licenses -bin "$WORK/linux/$APP_BINARY" -out "$WORK/linux/THIRD-PARTY-NOTICES.txt"
-	"$DISTKIT" licenses -debian -bin "$WORK/linux/$APP_BINARY" -out "$WORK/linux/THIRD-PARTY-NOTICES.debian.txt"
+	"$DISTKIT" licenses -bin "$window" -out "$WORK/linux/THIRD-PARTY-NOTICES.txt"
+	"$DISTKIT" licenses -debian -bin "$window" -out "$WORK/linux/THIRD-PARTY-NOTICES.debian.txt"
 }
 
 # shlib_depends BINARY: the Depends line dpkg-shlibdeps computes for BINARY.
@@ -184,11 +231,15 @@ build_deb() {
 	render "$PKG/linux/copyright.tmpl" "$doc/copyright" \
 		-varfile LicenseText="$WORK/license.txt" -varfile ThirdParty="$WORK/linux/THIRD-PARTY-NOTICES.debian.txt"
 	render "$PKG/linux/changelog.tmpl" "$WORK/linux/changelog.Debian"
+	# The core is static on purpose (no cgo): tell lintian.
+	render "$PKG/linux/lintian-overrides.tmpl" "$root/usr/share/lintian/overrides/$APP_BINARY"
 	gzip -9n <"$WORK/linux/changelog.Debian" >"$doc/changelog.Debian.gz"
 
+	# The core is statically linked (no cgo): the libraries are the window
+	# program's.
 	local depends size
-	depends=$(shlib_depends "$root/usr/bin/$APP_BINARY")
-	[[ -n $depends ]] || die "dpkg-shlibdeps found no dependencies for $APP_BINARY"
+	depends=$(shlib_depends "$root/usr/bin/$WINDOW_BINARY")
+	[[ -n $depends ]] || die "dpkg-shlibdeps found no dependencies for $WINDOW_BINARY"
 	depends="$depends, $DLOPEN_DEPENDS"
 	size=$(du -sk --apparent-size "$root" | cut -f1)
 	mkdir -p "$root/DEBIAN"
@@ -222,7 +273,7 @@ build_tarball() {
 
 cmd_linux() {
 	setup
-	build_linux_binary
+	build_linux_binaries
 	timed ".deb" build_deb
 	timed ".tar.xz" build_tarball
 }
@@ -248,8 +299,10 @@ cmd_windows() {
 	trap 'rm -f "$SYSO"' EXIT
 	(cd "$res" && x86_64-w64-mingw32-windres -O coff -i "$APP_BINARY.rc" -o "$SYSO")
 
-	log "building $APP_BINARY.exe for windows/amd64 (cgo, mingw-w64)"
-	timed "windows build" go_build "$stage/$APP_BINARY.exe" "-H=windowsgui -s -w" \
+	# One executable on Windows (full build): the core starts itself as
+	# `echotray.exe window …` for its windows.
+	log "building $APP_BINARY.exe for windows/amd64 (cgo, mingw-w64; core and windows in one program)"
+	timed "windows build" go_build "$stage/$APP_BINARY.exe" "$GO_TAGS" "-H=windowsgui -s -w" \
 		CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=x86_64-w64-mingw32-gcc CXX=x86_64-w64-mingw32-g++
 	rm -f "$SYSO"
 	trap - EXIT

@@ -16,6 +16,9 @@ want=(
 	# the desktop the end-to-end tests and the headless demo run on
 	xvfb xauth dbus dbus-x11 gnome-keyring libsecret-tools dunst libnotify-bin
 	x11-utils xdotool imagemagick
+	# a real tray host (its systray owns org.kde.StatusNotifierWatcher) and a
+	# window manager, for the headless demo and the end-to-end tests
+	xfce4-panel xfwm4
 )
 if [[ "${1:-}" == dist ]]; then
 	want+=(gcc-mingw-w64-x86-64 nsis lintian debootstrap dpkg-dev xz-utils wine wine64 desktop-file-utils appstream python3 make)

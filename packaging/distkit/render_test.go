@@ -175,6 +175,21 @@ func TestManPage(t *testing.T) {
 	}
 }
 
+func TestWindowManPage(t *testing.T) {
+	got := renderTemplate(t, "linux/echotray-window.1.tmpl", testData(t))
+	if !regexp.MustCompile(`(?m)^\.TH ECHOTRAY\\-WINDOW 1 "2026-03-04" "EchoTray 1\.2\.3"`).MatchString(got) {
+		t.Errorf("bad .TH line:\n%s", got)
+	}
+	for _, want := range []string{"echotray\\-window \\- the windows of EchoTray", ".BR echotray (1)", "side by side"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the window program's man page lacks %q:\n%s", want, got)
+		}
+	}
+	if main := renderTemplate(t, "linux/echotray.1.tmpl", testData(t)); !strings.Contains(main, ".BR echotray\\-window (1)") {
+		t.Errorf("echotray(1) does not refer to echotray-window(1):\n%s", main)
+	}
+}
+
 func TestWindowsResources(t *testing.T) {
 	d := testData(t)
 	d.Comment = `Say "hi"`
@@ -249,6 +264,10 @@ func TestTarballMakefileUsesTabs(t *testing.T) {
 	got := renderTemplate(t, "linux/Makefile.tmpl", testData(t))
 	if !strings.Contains(got, "\n\tinstall -Dm755 $(SRC)/bin/$(BIN) $(DESTDIR)$(PREFIX)/bin/$(BIN)\n") {
 		t.Errorf("install recipe missing or not tab-indented:\n%s", got)
+	}
+	if !strings.Contains(got, "\n\tinstall -Dm755 $(SRC)/bin/$(WBIN) $(DESTDIR)$(PREFIX)/bin/$(WBIN)\n") ||
+		!strings.Contains(got, "WBIN    := echotray-window\n") || !strings.Contains(got, "bin/$(BIN) bin/$(WBIN) ") {
+		t.Errorf("the tarball does not install and uninstall echotray-window:\n%s", got)
 	}
 	if !strings.Contains(got, "SIZES   := 16 32\n") {
 		t.Errorf("icon sizes not filled in")

@@ -5,6 +5,13 @@
 #
 #   packaging/macos/build-macos.sh [universal|arm64|amd64]     (default: universal)
 #
+# Two programs, as on Linux, both in EchoTray.app/Contents/MacOS:
+#   echotray          the menu-bar core and the CLI (CFBundleExecutable): tag
+#                     nowindow, so it does not link the GUI toolkit (Fyne/GLFW);
+#                     cgo stays on because fyne.io/systray needs it on macOS;
+#   echotray-window   the windows (Fyne), which the core starts on demand from
+#                     its own folder (app.WindowProgram).
+#
 # Output in dist/:
 #   EchoTray.app                                 the bundle (menu-bar only: LSUIElement)
 #   echotray-<version>-macos-<arch>.dmg          compressed disk image with the app and
@@ -46,51 +53,74 @@ DISTKIT=$WORK/distkit
 (cd "$ROOT" && CGO_ENABLED=0 "$GO" build -o "$DISTKIT" ./packaging/distkit)
 eval "$("$DISTKIT" meta -app "$ROOT/FyneApp.toml")"
 
-# 1. One binary per architecture, then a universal one.
-bins=()
-for a in "${ARCHES[@]}"; do
-	carch=$a
-	[[ $a == amd64 ]] && carch=x86_64
-	log "go build darwin/$a"
-	flags="-arch $carch -mmacosx-version-min=$MIN_MACOS"
-	(cd "$ROOT" && CGO_ENABLED=1 GOOS=darwin GOARCH=$a CC=clang \
-		CGO_CFLAGS="-O2 -g $flags" CGO_LDFLAGS="$flags" MACOSX_DEPLOYMENT_TARGET=$MIN_MACOS \
-		"$GO" build -tags "$GO_TAGS" -ldflags "-s -w ${GO_LDFLAGS:-}" -o "$WORK/$APP_BINARY-$a" .)
-	bins+=("$WORK/$APP_BINARY-$a")
-done
-if ((${#bins[@]} > 1)); then
-	lipo -create -output "$WORK/$APP_BINARY" "${bins[@]}"
-else
-	cp "${bins[0]}" "$WORK/$APP_BINARY"
+# The window program; the core looks for exactly this name next to itself.
+WINDOW_BINARY=$APP_BINARY-window
+
+# 1. Both programs for every architecture, then universal ones.
+# build_prog NAME TAGS: builds NAME for every architecture into $WORK/NAME.
+build_prog() {
+	local name=$1 tags=$2 a carch flags bins=()
+	for a in "${ARCHES[@]}"; do
+		carch=$a
+		[[ $a == amd64 ]] && carch=x86_64
+		log "go build $name darwin/$a (tags $tags)"
+		flags="-arch $carch -mmacosx-version-min=$MIN_MACOS"
+		(cd "$ROOT" && CGO_ENABLED=1 GOOS=darwin GOARCH=$a CC=clang \
+			CGO_CFLAGS="-O2 -g $flags" CGO_LDFLAGS="$flags" MACOSX_DEPLOYMENT_TARGET=$MIN_MACOS \
+			"$GO" build -tags "$tags" -ldflags "-s -w ${GO_LDFLAGS:-}" -o "$WORK/$name-$a" .)
+		bins+=("$WORK/$name-$a")
+	done
+	if ((${#bins[@]} > 1)); then
+		lipo -create -output "$WORK/$name" "${bins[@]}"
+	else
+		cp "${bins[0]}" "$WORK/$name"
+	fi
+	lipo -info "$WORK/$name" >&2
+}
+build_prog "$APP_BINARY" "nowindow${GO_TAGS:+,$GO_TAGS}"
+build_prog "$WINDOW_BINARY" "$GO_TAGS"
+if "$GO" version -m "$WORK/$APP_BINARY-${ARCHES[0]}" | grep -q 'fyne\.io/fyne/'; then
+	die "$APP_BINARY links fyne.io/fyne: the core must not"
 fi
-lipo -info "$WORK/$APP_BINARY" >&2
 
 # 2. The bundle.
 APP=$DIST/$APP_NAME.app
 rm -rf "$APP"
 mkdir -p "$APP/Contents/MacOS" "$APP/Contents/Resources"
 install -m 755 "$WORK/$APP_BINARY" "$APP/Contents/MacOS/$APP_BINARY"
+install -m 755 "$WORK/$WINDOW_BINARY" "$APP/Contents/MacOS/$WINDOW_BINARY"
 "$DISTKIT" render -app "$ROOT/FyneApp.toml" -in "$PKG/macos/Info.plist.tmpl" -out "$APP/Contents/Info.plist"
 printf 'APPL????' >"$APP/Contents/PkgInfo"
 "$DISTKIT" icns -src "$ROOT/$APP_ICON" -out "$APP/Contents/Resources/$APP_BINARY.icns"
-"$DISTKIT" licenses -bin "$APP/Contents/MacOS/$APP_BINARY" -out "$APP/Contents/Resources/THIRD-PARTY-NOTICES.txt"
+"$DISTKIT" licenses -bin "$APP/Contents/MacOS/$WINDOW_BINARY" -out "$APP/Contents/Resources/THIRD-PARTY-NOTICES.txt"
 plutil -lint "$APP/Contents/Info.plist" >&2
 [[ $(plutil -extract LSUIElement raw "$APP/Contents/Info.plist") == true ]] || die "LSUIElement is not set"
 
-out=$("$APP/Contents/MacOS/$APP_BINARY" --version 2>&1) || die "--version failed: $out"
-for want in "$APP_NAME" "$APP_VERSION" "$APP_ID"; do
-	[[ $out == *"$want"* ]] || die "--version printed \"$out\", which lacks \"$want\""
+for prog in "$APP_BINARY" "$WINDOW_BINARY"; do
+	out=$("$APP/Contents/MacOS/$prog" --version 2>&1) || die "$prog --version failed: $out"
+	for want in "$APP_NAME" "$APP_VERSION" "$APP_ID"; do
+		[[ $out == *"$want"* ]] || die "$prog --version printed \"$out\", which lacks \"$want\""
+	done
+	log "$prog --version: $out"
 done
-log "--version: $out"
+# The core hands `window` to the window program next to it.
+out=$("$APP/Contents/MacOS/$APP_BINARY" window --help 2>&1) || die "$APP_BINARY window --help failed: $out"
+grep -q -- '-show' <<<"$out" || die "$APP_BINARY window --help did not reach $WINDOW_BINARY: $out"
 
 # 3. Signing.
 if [[ -n ${SIGN_IDENTITY:-} ]]; then
 	log "codesign with $SIGN_IDENTITY (hardened runtime)"
+	# The helper executable first (nested code is signed inside out, no
+	# --deep), then the bundle with its main executable.
+	codesign --force --options runtime --timestamp --identifier "$APP_ID.window" \
+		--sign "$SIGN_IDENTITY" "$APP/Contents/MacOS/$WINDOW_BINARY"
 	codesign --force --options runtime --timestamp --sign "$SIGN_IDENTITY" "$APP"
 else
 	log "codesign ad hoc (set SIGN_IDENTITY for a Developer ID signature)"
+	codesign --force --identifier "$APP_ID.window" --sign - "$APP/Contents/MacOS/$WINDOW_BINARY"
 	codesign --force --sign - "$APP"
 fi
+codesign --verify --strict --verbose=2 "$APP/Contents/MacOS/$WINDOW_BINARY"
 codesign --verify --strict --verbose=2 "$APP"
 
 # 4. The disk image: the app and a link to /Applications to drag it onto.
