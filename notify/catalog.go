@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Display times. Success, info and warning notifications stay 5 s, as the web
@@ -478,6 +479,13 @@ func renderUnknown(name string, p payload) Notification {
 
 // typeFromName guesses a type from the last word of an event name.
 func typeFromName(name string) (Type, bool) {
+	if len(name) > maxWordsInput { // only the end matters
+		i := len(name) - maxWordsInput
+		for i < len(name) && !utf8.RuneStart(name[i]) {
+			i++
+		}
+		name = name[i:]
+	}
 	words := strings.Fields(Words(name))
 	if len(words) == 0 {
 		return "", false
@@ -496,9 +504,18 @@ func typeFromName(name string) (Type, bool) {
 // Words splits an event name into title-cased words: "InvoiceGenerated",
 // "invoice_generated", "invoice.generated" and "invoice-generated" all give
 // "Invoice Generated"; acronyms stay whole ("SMSDelivered" → "SMS
-// Delivered").
+// Delivered"). Only the first maxWordsInput bytes of a name are read: a
+// title is cut far shorter anyway, and a server may send names of any
+// length.
 func Words(name string) string {
 	name = ShortName(name)
+	if len(name) > maxWordsInput {
+		i := maxWordsInput
+		for i > 0 && !utf8.RuneStart(name[i]) {
+			i--
+		}
+		name = name[:i]
+	}
 	var words []string
 	var cur []rune
 	flush := func() {
@@ -538,6 +555,9 @@ func Words(name string) string {
 	}
 	return CleanText(strings.Join(words, " "))
 }
+
+// maxWordsInput is how much of a name Words reads, in bytes.
+const maxWordsInput = 1024
 
 // summaryMaxFields is how many payload fields an unknown event's message
 // lists.

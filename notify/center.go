@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -342,6 +343,12 @@ func eventKey(channel, name string, p payload) string {
 			id = Truncate(CleanText(t), 128)
 		case json.Number:
 			id = t.String()
+			if len(id) > 128 {
+				// A number no backend uses as an id; keep the key short
+				// but still unique to it.
+				sum := sha256.Sum256([]byte(id))
+				id = "n" + hex.EncodeToString(sum[:16])
+			}
 		}
 		if id != "" {
 			return channel + "/" + name + "/" + id

@@ -240,22 +240,48 @@ func displayN(v any, max int) (string, bool) {
 			}
 		}
 	case []any:
+		// The first three readable scalars are shown, the rest only
+		// counted (a server may send an array of a million numbers).
 		var parts []string
+		n := 0
 		for _, e := range t {
-			if s, ok := scalarText(e); ok {
-				parts = append(parts, s)
+			if len(parts) < 3 {
+				if s, ok := scalarText(e); ok {
+					parts = append(parts, s)
+					n++
+				}
+				continue
+			}
+			switch x := e.(type) {
+			case json.Number, bool:
+				n++
+			case string:
+				if readable(x) {
+					n++
+				}
 			}
 		}
-		switch n := len(parts); {
+		switch {
 		case n == 0:
 			return "", false
 		case n <= 3:
 			return Truncate(joinWords(parts), maxFieldRunes), true
 		default:
-			return Truncate(fmt.Sprintf("%s and %d more", strings.Join(parts[:3], ", "), n-3), maxFieldRunes), true
+			return Truncate(fmt.Sprintf("%s and %d more", strings.Join(parts, ", "), n-3), maxFieldRunes), true
 		}
 	}
 	return "", false
+}
+
+// readable reports whether display shows something for the string s:
+// whether CleanText leaves anything of it.
+func readable(s string) bool {
+	for _, r := range s {
+		if !unicode.IsSpace(r) && !unicode.IsControl(r) && (!unicode.Is(unicode.Cf, r) || r == '\u200d') {
+			return true
+		}
+	}
+	return false
 }
 
 // scalarText is display restricted to strings, numbers and booleans.
@@ -278,39 +304,199 @@ func joinWords(parts []string) string {
 	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
 }
 
-// plainNumber prints a JSON number as written, except exponent notation,
-// which becomes plain decimals.
-func plainNumber(n json.Number) string {
-	s := n.String()
-	if !strings.ContainsAny(s, "eE") {
-		return s
+// Numbers come from the server, and big-number arithmetic on what it sends
+// is a denial of service: `1e999999` is 19 bytes and a million digits, a
+// 200,000-digit amount takes big.Rat seconds to read and print. So a
+// number is first read as text (readNumber: sign, digits, point, exponent,
+// one pass, no arithmetic), and only a number of sane size reaches
+// math/big, as a short decimal string.
+//
+// What people see: a number whose integer part has more than maxIntDigits
+// digits (whether written out or by its exponent) is shown as "a very
+// large number", or "a very large amount" in a money field ("a very large
+// negative …" below zero). A cashier must not see a plausible-looking
+// figure cut to fit the bubble, nor a screenful of digits: the history
+// keeps the payload as sent for anyone who needs the digits. Digits after
+// maxFracDigits decimal places are dropped before rounding (the most
+// shown is six places, so they cannot change what is shown), which makes
+// `1e-999999` simply 0. Text that is not a decimal number (hex, fractions
+// like "3/4", "1.5k") is shown as sent, never computed.
+const (
+	// maxIntDigits is the most digits a number's integer part may have to
+	// be shown as a number: 10^40 is far past any amount of money.
+	maxIntDigits = 40
+	// maxFracDigits is how many decimal places of a number are kept.
+	maxFracDigits = 20
+	// maxPlainNumber is the longest number shown exactly as written.
+	maxPlainNumber = maxIntDigits + maxFracDigits + 2
+)
+
+// number is a decimal number read by readNumber.
+type number struct {
+	neg  bool     // below zero (never set for zero)
+	huge bool     // more than maxIntDigits integer digits; r is nil
+	r    *big.Rat // the value, cut after maxFracDigits places
+}
+
+// tooLarge is the text shown for a huge number; what is "number" or
+// "amount".
+func (n number) tooLarge(what string) string {
+	if n.neg {
+		return "a very large negative " + what
 	}
-	if r, ok := new(big.Rat).SetString(s); ok {
-		if r.IsInt() {
-			return r.Num().String()
+	return "a very large " + what
+}
+
+// readNumber reads s as a decimal number: an optional sign, digits with an
+// optional decimal point (".5" and "5." too), an optional exponent. It
+// reports false for anything else (including hex, "3/4" and empty digits).
+// Its cost is one pass over s and a big.Rat of at most maxPlainNumber
+// characters, whatever s holds.
+func readNumber(s string) (number, bool) {
+	var n number
+	i := 0
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		n.neg = s[i] == '-'
+		i++
+	}
+	start := i
+	for i < len(s) && isDigit(s[i]) {
+		i++
+	}
+	intPart := s[start:i]
+	var frac string
+	if i < len(s) && s[i] == '.' {
+		i++
+		start = i
+		for i < len(s) && isDigit(s[i]) {
+			i++
 		}
-		return strings.TrimRight(strings.TrimRight(r.FloatString(6), "0"), ".")
+		frac = s[start:i]
 	}
-	return s
+	if len(intPart)+len(frac) == 0 {
+		return number{}, false
+	}
+	var exp int64
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		expNeg := false
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			expNeg = s[i] == '-'
+			i++
+		}
+		start = i
+		for i < len(s) && isDigit(s[i]) {
+			if exp < 1e12 { // saturate: far past any cut-off below
+				exp = exp*10 + int64(s[i]-'0')
+			}
+			i++
+		}
+		if i == start {
+			return number{}, false
+		}
+		if expNeg {
+			exp = -exp
+		}
+	}
+	if i != len(s) {
+		return number{}, false
+	}
+
+	// The digits are intPart+frac, read in place; the value is
+	// 0.<significant digits> × 10^point.
+	total := len(intPart) + len(frac)
+	digit := func(j int) byte {
+		if j < len(intPart) {
+			return intPart[j]
+		}
+		return frac[j-len(intPart)]
+	}
+	first := 0
+	for first < total && digit(first) == '0' {
+		first++
+	}
+	if first == total { // zero, whatever the exponent
+		return number{r: new(big.Rat)}, true
+	}
+	last := total
+	for digit(last-1) == '0' {
+		last--
+	}
+	point := int64(len(intPart)) + exp - int64(first)
+	if point > maxIntDigits {
+		n.huge = true
+		return n, true
+	}
+	keep := min(int64(last-first), point+maxFracDigits)
+	if keep <= 0 { // every significant digit is past maxFracDigits places
+		return number{r: new(big.Rat)}, true
+	}
+	sig := make([]byte, keep)
+	for j := range sig {
+		sig[j] = digit(first + j)
+	}
+	var b strings.Builder
+	if n.neg {
+		b.WriteByte('-')
+	}
+	switch {
+	case point <= 0:
+		b.WriteString("0.")
+		b.WriteString(strings.Repeat("0", int(-point)))
+		b.Write(sig)
+	case point >= keep:
+		b.Write(sig)
+		b.WriteString(strings.Repeat("0", int(point-keep)))
+	default:
+		b.Write(sig[:point])
+		b.WriteByte('.')
+		b.Write(sig[point:])
+	}
+	r, ok := new(big.Rat).SetString(b.String())
+	if !ok { // cannot happen: b holds a plain decimal
+		return number{}, false
+	}
+	n.r = r
+	return n, true
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// plainNumber prints a JSON number as written, except exponent notation and
+// numbers too long to read, which become plain decimals with up to six
+// places, and huge numbers (see readNumber).
+func plainNumber(jn json.Number) string {
+	s := jn.String()
+	if len(s) <= maxIntDigits && !strings.ContainsAny(s, "eE") {
+		return s // the common case: as written, and it cannot be huge
+	}
+	n, ok := readNumber(s)
+	switch {
+	case !ok:
+		return Truncate(CleanText(s), maxFieldRunes)
+	case n.huge:
+		return n.tooLarge("number")
+	case len(s) <= maxPlainNumber && !strings.ContainsAny(s, "eE"):
+		return s
+	case n.r.IsInt():
+		return n.r.Num().String()
+	}
+	return strings.TrimRight(strings.TrimRight(n.r.FloatString(6), "0"), ".")
 }
 
 // decimal reads an amount from a JSON number or a numeric string ("1500",
-// "1,500.50", " 99.9 ").
-func decimal(v any) (*big.Rat, bool) {
+// "1,500.50", " 99.9 "); see readNumber.
+func decimal(v any) (number, bool) {
 	var s string
 	switch t := v.(type) {
 	case json.Number:
 		s = t.String()
 	case string:
 		s = strings.ReplaceAll(strings.TrimSpace(t), ",", "")
-		if s == "" || strings.ContainsAny(s, "/ ") { // Rat accepts "3/4"
-			return nil, false
-		}
 	default:
-		return nil, false
+		return number{}, false
 	}
-	r, ok := new(big.Rat).SetString(s)
-	return r, ok
+	return readNumber(s)
 }
 
 // groupedDecimal formats r with thousands separators and exactly places
@@ -321,7 +507,7 @@ func groupedDecimal(r *big.Rat, places int) string {
 	s = strings.TrimPrefix(s, "-")
 	intPart, frac, _ := strings.Cut(s, ".")
 	var b strings.Builder
-	if neg {
+	if neg && strings.Trim(s, "0.") != "" { // no "-0.00"
 		b.WriteByte('-')
 	}
 	for i, c := range intPart {
@@ -340,10 +526,14 @@ func groupedDecimal(r *big.Rat, places int) string {
 // formatNumber prints whole numbers grouped ("12,345") and fractions with up
 // to two decimals ("1,234.5").
 func formatNumber(v any) (string, bool) {
-	r, ok := decimal(v)
+	n, ok := decimal(v)
 	if !ok {
 		return "", false
 	}
+	if n.huge {
+		return n.tooLarge("number"), true
+	}
+	r := n.r
 	if r.IsInt() {
 		return groupedDecimal(r, 0), true
 	}
@@ -388,13 +578,16 @@ func (p payload) currencyFor(path []string) string {
 // formatMoney prints an amount as "KES 1,500.00": the currency code first,
 // then the amount grouped with two decimals. Without a currency it is just
 // "1,500.00". A value that is not a number (e.g. "KES 1.5k") is shown as
-// sent.
+// sent; a huge one as "a very large amount", without its currency.
 func (p payload) formatMoney(path []string, v any) (string, bool) {
-	r, ok := decimal(v)
+	n, ok := decimal(v)
 	if !ok {
 		return display(v)
 	}
-	amount := groupedDecimal(r, 2)
+	if n.huge {
+		return n.tooLarge("amount"), true
+	}
+	amount := groupedDecimal(n.r, 2)
 	if cur := p.currencyFor(path); cur != "" {
 		return cur + " " + amount, true
 	}

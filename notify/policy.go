@@ -2,6 +2,7 @@ package notify
 
 import (
 	"cmp"
+	"crypto/sha256"
 	"fmt"
 	"maps"
 	"slices"
@@ -149,33 +150,75 @@ func (v verdict) String() string {
 // themselves if only one was held). A window with nothing held ends the
 // flood. Held notifications are kept as counts per event and type, so a
 // storm of any size takes little memory.
+//
+// Memory is bounded whatever the server sends: the de-duplication memory
+// holds SHA-256 hashes of its keys (never the event names or texts) and
+// at most maxSeen of them; held and paused notifications are counted in at
+// most maxGroups groups per event (and as many per kind past that, then
+// just counted: "and N others"); a group keeps an event name only up to
+// maxGroupName bytes, and trimmed lists are copied, not resliced, so no
+// backing array keeps what was dropped.
 type policy struct {
 	recent   []time.Time // when notifications showed, within the window
-	held     []heldGroup // in order of first arrival
+	held     groups      // held for the flood summary
 	flooding bool
 
-	seen      map[string]time.Time // de-duplication key → when shown
-	seenOrder []seenKey            // the keys of seen, oldest first
+	seen      map[[32]byte]time.Time // hashed de-duplication key → when shown
+	seenOrder []seenKey              // the keys of seen, oldest first, from seenHead
+	seenHead  int                    // seenOrder[:seenHead] are forgotten (zeroed)
 
-	missed []heldGroup // hidden by do-not-disturb, for the summary on resume
+	missed groups // hidden by do-not-disturb, for the summary on resume
 }
 
-// heldGroup counts the held notifications of one event and type.
+// Policy memory bounds.
+const (
+	// maxSeen bounds the de-duplication memory (about 56 bytes a key).
+	maxSeen = 10000
+	// maxGroups is how many events (by name and type) held or paused
+	// notifications are told apart by; past it they are counted by kind
+	// ("payments") in up to maxGroups more groups, and past that only
+	// counted ("and 12 others"). Either way the total is exact.
+	maxGroups = 64
+	// maxGroupName is the longest event name a group keeps. A longer name
+	// (the realtime client refuses names over 200 characters, so only a
+	// misbehaving source sends one) is kept as its hash: its group cannot be
+	// left out of a summary by muting the event after it arrived.
+	maxGroupName = 256
+)
+
+// groups counts held or paused notifications.
+type groups struct {
+	list     []heldGroup // by event and type, then by kind, in order of first arrival
+	others   int         // past both caps: only counted
+	otherTyp Type        // the most severe type among others
+}
+
+// heldGroup counts the held notifications of one event and type, or, for
+// an overflow group (byKind), of one kind and type.
 type heldGroup struct {
-	event string
-	typ   Type
-	noun  [2]string
-	n     int
-	last  item // shown as itself when it is all that is held
+	key    string // groupKey of the event; "" for an overflow group
+	event  string // the event name, if at most maxGroupName bytes
+	byKind bool   // an overflow group: counted by noun, no event
+	typ    Type
+	noun   [2]string
+	n      int
+	last   item // shown as itself when it is all that is held
 }
 
 type seenKey struct {
-	key string
+	key [32]byte
 	at  time.Time
 }
 
-// maxSeen bounds the de-duplication memory.
-const maxSeen = 10000
+// groupKey identifies an event in a group: the name itself when short,
+// else a hash of it.
+func groupKey(event string) string {
+	if len(event) <= maxGroupName {
+		return event
+	}
+	h := sha256.Sum256([]byte(event))
+	return "\x00sha256:" + string(h[:])
+}
 
 // admit decides about it at now. armTimer asks the caller to call flush
 // after prefs' flood window.
@@ -185,7 +228,7 @@ func (p *policy) admit(prefs Prefs, now time.Time, it item) (v verdict, armTimer
 	}
 	if !allowedWhilePaused(prefs, now, it.typ) {
 		if !p.duplicate(now, it) {
-			p.missed = addToGroups(p.missed, it)
+			p.missed.add(it)
 		}
 		return verdictPaused, false
 	}
@@ -207,7 +250,7 @@ func (p *policy) admit(prefs Prefs, now time.Time, it item) (v verdict, armTimer
 		return verdictShow, false
 	}
 	p.flooding = true
-	p.held = p.held[:0]
+	p.held = groups{}
 	p.hold(it)
 	return verdictHeld, true
 }
@@ -215,50 +258,174 @@ func (p *policy) admit(prefs Prefs, now time.Time, it item) (v verdict, armTimer
 // duplicate reports whether it was shown (or held) within DedupeWindow, and
 // remembers it otherwise. Keyed events are de-duplicated by the history
 // already; remembering their key here too covers a history that failed to
-// store them. Events without a key are remembered by their content.
+// store them. Events without a key are remembered by their content. Only a
+// hash of the key is kept.
 func (p *policy) duplicate(now time.Time, it item) bool {
-	for len(p.seenOrder) > 0 {
-		old := p.seenOrder[0]
-		if now.Sub(old.at) < DedupeWindow && len(p.seenOrder) < maxSeen {
-			break
-		}
-		if p.seen[old.key].Equal(old.at) {
-			delete(p.seen, old.key)
-		}
-		p.seenOrder = p.seenOrder[1:]
-	}
-	key := "id\x00" + it.key
-	if it.key == "" {
-		// The payload too: two events that render alike (a generic
-		// sentence for two different models) are two events.
-		key = "content\x00" + it.event + "\x00" + it.title + "\x00" + it.body + "\x00" + string(it.payload[:])
-	}
+	p.forget(now)
+	key := dedupeKey(it)
 	if at, dup := p.seen[key]; dup && now.Sub(at) < DedupeWindow && !now.Before(at) {
 		return true
 	}
 	if p.seen == nil {
-		p.seen = map[string]time.Time{}
+		p.seen = map[[32]byte]time.Time{}
 	}
 	p.seen[key] = now
 	p.seenOrder = append(p.seenOrder, seenKey{key, now})
 	return false
 }
 
-// hold counts it for the flood summary.
-func (p *policy) hold(it item) {
-	p.held = addToGroups(p.held, it)
+// forget drops the keys older than DedupeWindow, and the oldest past
+// maxSeen. The dropped part of seenOrder is zeroed and, once it is the
+// larger part, the rest is copied down, so the slice never grows past
+// about twice maxSeen and holds nothing forgotten.
+func (p *policy) forget(now time.Time) {
+	for p.seenHead < len(p.seenOrder) {
+		old := p.seenOrder[p.seenHead]
+		if now.Sub(old.at) < DedupeWindow && len(p.seenOrder)-p.seenHead < maxSeen {
+			break
+		}
+		if p.seen[old.key].Equal(old.at) {
+			delete(p.seen, old.key)
+		}
+		p.seenOrder[p.seenHead] = seenKey{}
+		p.seenHead++
+	}
+	live := len(p.seenOrder) - p.seenHead
+	switch {
+	case live == 0:
+		p.seenOrder, p.seenHead = p.seenOrder[:0], 0
+		if cap(p.seenOrder) > 1024 {
+			p.seenOrder = nil // a burst is over: give its memory back
+		}
+	case p.seenHead >= 1024 && p.seenHead >= live:
+		kept := make([]seenKey, live, max(2*live, 64))
+		copy(kept, p.seenOrder[p.seenHead:])
+		p.seenOrder, p.seenHead = kept, 0
+	}
+	if len(p.seen) == 0 && p.seen != nil {
+		p.seen = nil // a map never shrinks: drop an empty one
+	}
 }
 
-// addToGroups counts it in the group of its event and type.
-func addToGroups(groups []heldGroup, it item) []heldGroup {
-	for i := range groups {
-		if g := &groups[i]; g.event == it.event && g.typ == it.typ {
-			g.n++
-			g.last = it
-			return groups
+// dedupeKey hashes the de-duplication key of it: its own key when it has
+// one, else its content (event, title, message and payload hash: two
+// events that render alike, a generic sentence for two different models,
+// are two events).
+func dedupeKey(it item) [32]byte {
+	h := sha256.New()
+	if it.key != "" {
+		h.Write([]byte("id\x00"))
+		h.Write([]byte(it.key))
+	} else {
+		for _, s := range []string{"content", it.event, it.title, it.body} {
+			h.Write([]byte(s))
+			h.Write([]byte{0})
+		}
+		h.Write(it.payload[:])
+	}
+	var k [32]byte
+	h.Sum(k[:0])
+	return k
+}
+
+// hold counts it for the flood summary.
+func (p *policy) hold(it item) {
+	p.held.add(it)
+}
+
+// add counts it in the group of its event and type; past maxGroups events,
+// in the group of its kind and type; past maxGroups kinds too, in others.
+func (g *groups) add(it item) {
+	key := groupKey(it.event)
+	events := 0
+	for i := range g.list {
+		x := &g.list[i]
+		if x.byKind {
+			continue
+		}
+		events++
+		if x.key == key && x.typ == it.typ {
+			x.n++
+			x.last = trimmed(it)
+			return
 		}
 	}
-	return append(groups, heldGroup{event: it.event, typ: it.typ, noun: it.noun, n: 1, last: it})
+	if events < maxGroups {
+		hg := heldGroup{key: key, typ: it.typ, noun: it.noun, n: 1, last: trimmed(it)}
+		if len(it.event) <= maxGroupName {
+			hg.event = it.event
+		}
+		g.list = append(g.list, hg)
+		return
+	}
+	kinds := 0
+	for i := range g.list {
+		x := &g.list[i]
+		if !x.byKind {
+			continue
+		}
+		kinds++
+		if x.noun == it.noun && x.typ == it.typ {
+			x.n++
+			return
+		}
+	}
+	if kinds < maxGroups {
+		g.list = append(g.list, heldGroup{byKind: true, typ: it.typ, noun: it.noun, n: 1})
+		return
+	}
+	g.others++
+	if g.others == 1 || severity(it.typ) > severity(g.otherTyp) {
+		g.otherTyp = it.typ
+	}
+}
+
+// total is how many notifications g counts.
+func (g *groups) total() int {
+	n := g.others
+	for _, x := range g.list {
+		n += x.n
+	}
+	return n
+}
+
+// trimmed is it as a group keeps it to show it alone later: without its
+// history key, with its event name only if short, and with title and body
+// within the history's caps.
+func trimmed(it item) item {
+	it.key = ""
+	if len(it.event) > maxGroupName {
+		it.event = ""
+	}
+	it.title = Truncate(it.title, maxStoredTitleRunes)
+	it.body = Truncate(it.body, maxStoredMessageRunes)
+	return it
+}
+
+// hidden reports whether prefs at now leave the notifications of x out of
+// a summary: their event is muted (only known for a group that kept its
+// event name) or do-not-disturb hides their type.
+func (x heldGroup) hidden(prefs Prefs, now time.Time) bool {
+	return (x.event != "" && prefs.IsMuted(x.event)) || !allowedWhilePaused(prefs, now, x.typ)
+}
+
+// filter returns g without what prefs at now leave out (see hidden); the
+// others are left out when do-not-disturb hides the most severe of them.
+func (g groups) filter(prefs Prefs, now time.Time) groups {
+	out := groups{list: slices.DeleteFunc(g.list, func(x heldGroup) bool { return x.hidden(prefs, now) })}
+	if g.others > 0 && allowedWhilePaused(prefs, now, g.otherTyp) {
+		out.others, out.otherTyp = g.others, g.otherTyp
+	}
+	return out
+}
+
+// single returns the one notification g holds, if it holds exactly one
+// that can be shown as itself.
+func (g groups) single() (item, bool) {
+	if g.others == 0 && len(g.list) == 1 && g.list[0].n == 1 && !g.list[0].byKind {
+		return g.list[0].last, true
+	}
+	return item{}, false
 }
 
 // resumed is called when do-not-disturb may have ended. If it has (prefs
@@ -268,18 +435,17 @@ func addToGroups(groups []heldGroup, it item) []heldGroup {
 // them by kind. Events muted since are left out. While still paused it
 // returns nil and keeps counting.
 func (p *policy) resumed(prefs Prefs, now time.Time) *item {
-	if prefs.Paused(now) || len(p.missed) == 0 {
+	if prefs.Paused(now) || p.missed.total() == 0 {
 		return nil
 	}
-	missed := slices.DeleteFunc(p.missed, func(g heldGroup) bool { return prefs.IsMuted(g.event) })
-	p.missed = nil
-	switch {
-	case len(missed) == 0:
-		return nil
-	case len(missed) == 1 && missed[0].n == 1:
-		it := missed[0].last
+	missed := p.missed.filter(prefs, now) // not paused: only mutes leave groups out
+	p.missed = groups{}
+	if it, ok := missed.single(); ok {
 		it.title = "While paused: " + it.title
 		return &it
+	}
+	if missed.total() == 0 {
+		return nil
 	}
 	s := summaryOf(missed)
 	s.title = plural(s.total, "event", "events") + " while paused"
@@ -298,23 +464,20 @@ func (p *policy) flush(prefs Prefs, now time.Time) (out *item, rearm bool) {
 	if !p.flooding {
 		return nil, false
 	}
-	arrived := len(p.held)
-	held := slices.DeleteFunc(p.held, func(g heldGroup) bool {
-		return prefs.IsMuted(g.event) || !allowedWhilePaused(prefs, now, g.typ)
-	})
-	p.held = nil
+	arrived := p.held.total()
+	held := p.held.filter(prefs, now)
+	p.held = groups{}
 	if arrived == 0 {
 		// A quiet window: the flood is over.
 		p.flooding = false
 		p.recent = p.recent[:0]
 		return nil, false
 	}
-	switch {
-	case len(held) == 0:
-		return nil, true
-	case len(held) == 1 && held[0].n == 1:
-		it := held[0].last
+	if it, ok := held.single(); ok {
 		return &it, true
+	}
+	if held.total() == 0 {
+		return nil, true
 	}
 	s := summaryOf(held)
 	return &s, true
@@ -323,15 +486,16 @@ func (p *policy) flush(prefs Prefs, now time.Time) (out *item, rearm bool) {
 // flushFinal returns what is still held (for Close) and stops the flood.
 func (p *policy) flushFinal(prefs Prefs, now time.Time) *item {
 	out, _ := p.flush(prefs, now)
-	p.flooding, p.held = false, nil
+	p.flooding, p.held = false, groups{}
 	return out
 }
 
 // summaryOf folds held notifications into one: "12 new events" with a body
 // that counts them by kind, "8 payments, 4 users" (most first, ties in order
-// of arrival). Its type is the most severe of theirs (so an error makes the
-// summary critical), and a click opens the history at the top.
-func summaryOf(groups []heldGroup) item {
+// of arrival), and "… and 3 others" for those counted past the group caps.
+// Its type is the most severe of theirs (so an error makes the summary
+// critical), and a click opens the history at the top.
+func summaryOf(g groups) item {
 	type count struct {
 		noun  [2]string
 		n     int
@@ -339,16 +503,22 @@ func summaryOf(groups []heldGroup) item {
 	}
 	counts := map[string]*count{}
 	typ, total := TypeInfo, 0
-	for i, g := range groups {
-		c := counts[g.noun[0]]
+	for i, x := range g.list {
+		c := counts[x.noun[0]]
 		if c == nil {
-			c = &count{noun: g.noun, first: i}
-			counts[g.noun[0]] = c
+			c = &count{noun: x.noun, first: i}
+			counts[x.noun[0]] = c
 		}
-		c.n += g.n
-		total += g.n
-		if severity(g.typ) > severity(typ) {
-			typ = g.typ
+		c.n += x.n
+		total += x.n
+		if severity(x.typ) > severity(typ) {
+			typ = x.typ
+		}
+	}
+	if g.others > 0 {
+		total += g.others
+		if severity(g.otherTyp) > severity(typ) {
+			typ = g.otherTyp
 		}
 	}
 	list := slices.Collect(maps.Values(counts))
@@ -359,10 +529,14 @@ func summaryOf(groups []heldGroup) item {
 	for i, c := range list {
 		parts[i] = plural(c.n, c.noun[0], c.noun[1])
 	}
+	body := strings.Join(parts, ", ")
+	if g.others > 0 {
+		body += fmt.Sprintf(" and %d others", g.others)
+	}
 	return item{
 		typ:     typ,
 		title:   plural(total, "new event", "new events"),
-		body:    strings.Join(parts, ", "),
+		body:    body,
 		timeout: timeoutFor(typ),
 		total:   total,
 	}

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -265,11 +266,73 @@ func TestPolicyStormStaysSmall(t *testing.T) {
 		}
 		p.admit(prefs, t0.Add(time.Duration(i)*time.Microsecond), it)
 	}
-	if len(p.held) != 2 || len(p.seen) > maxSeen || len(p.seenOrder) > maxSeen {
-		t.Fatalf("held %d groups, seen %d keys, order %d", len(p.held), len(p.seen), len(p.seenOrder))
+	if len(p.held.list) != 2 || len(p.seen) > maxSeen || len(p.seenOrder)-p.seenHead > maxSeen {
+		t.Fatalf("held %d groups, seen %d keys, order %d", len(p.held.list), len(p.seen), len(p.seenOrder)-p.seenHead)
 	}
 	out, _ := p.flush(prefs, t0.Add(10*time.Second))
 	if out == nil || out.title != "19998 new events" || out.body != "9999 users, 9999 payments" {
 		t.Fatalf("storm summary: %+v", out)
+	}
+}
+
+// TestPolicyGroupsAreCapped: past maxGroups distinct events, held
+// notifications are counted by kind, and past that only counted: "and N
+// others". Nothing is lost from the total.
+func TestPolicyGroupsAreCapped(t *testing.T) {
+	var p policy
+	prefs := Prefs{PausedUntil: PausedForever}
+	now := t0
+	n := 0
+	add := func(event string, noun [2]string, typ Type) {
+		n++
+		now = now.Add(time.Millisecond)
+		p.admit(prefs, now, item{event: event, typ: typ, title: event, body: fmt.Sprint(n), noun: noun})
+	}
+	for i := range maxGroups + 10 {
+		add(fmt.Sprintf("Unknown%d", i), [2]string{"other event", "other events"}, TypeInfo)
+	}
+	for i := range 5 {
+		add(fmt.Sprintf("Pay%d", i), [2]string{"payment", "payments"}, TypeSuccess)
+	}
+	for i := range maxGroups + 7 {
+		add(fmt.Sprintf("Odd%d", i), [2]string{fmt.Sprintf("odd%d", i), fmt.Sprintf("odds%d", i)}, TypeError)
+	}
+	if len(p.missed.list) > 2*maxGroups {
+		t.Fatalf("%d groups kept", len(p.missed.list))
+	}
+	out := p.resumed(Prefs{}, now)
+	if out == nil {
+		t.Fatal("no summary")
+	}
+	if want := fmt.Sprintf("%d events while paused", n); out.title != want {
+		t.Errorf("title %q, want %q", out.title, want)
+	}
+	if !strings.HasPrefix(out.body, fmt.Sprintf("%d other events, 5 payments, 1 odd0", maxGroups+10)) ||
+		!strings.HasSuffix(out.body, " and 9 others") {
+		t.Errorf("body %q", out.body)
+	}
+	if out.typ != TypeError {
+		t.Errorf("type %s, want the most severe", out.typ)
+	}
+}
+
+// TestPolicyDedupeTrimCopies: trimming the de-duplication memory must not
+// keep the old backing array (and with it every key ever seen) alive.
+func TestPolicyDedupeTrimCopies(t *testing.T) {
+	var p policy
+	prefs := Prefs{FloodLimit: -1}
+	now := t0
+	for i := range 5 * maxSeen {
+		now = now.Add(10 * time.Millisecond)
+		p.admit(prefs, now, payment(i))
+	}
+	if len(p.seen) > maxSeen || cap(p.seenOrder) > 4*maxSeen {
+		t.Fatalf("seen %d, order len %d cap %d", len(p.seen), len(p.seenOrder), cap(p.seenOrder))
+	}
+	// Past the window everything is forgotten, and the memory with it.
+	now = now.Add(DedupeWindow + time.Second)
+	p.admit(prefs, now, payment(-1))
+	if len(p.seen) != 1 || len(p.seenOrder)-p.seenHead != 1 || cap(p.seenOrder) > 1024 {
+		t.Fatalf("after the window: seen %d, order %d (head %d), cap %d", len(p.seen), len(p.seenOrder), p.seenHead, cap(p.seenOrder))
 	}
 }

@@ -102,7 +102,9 @@ type Config struct {
 
 	// Handlers: called one at a time, in arrival order, from one dispatcher
 	// goroutine, never under a lock. A slow handler delays only later
-	// handlers, never keepalive. Any of them may be nil.
+	// handlers, never keepalive; when the bounded dispatch queue is full the
+	// client stops reading until the handlers catch up (see the package
+	// documentation). Any of them may be nil.
 
 	// OnEvent receives every application event on a wanted channel.
 	OnEvent func(Event)

@@ -49,6 +49,8 @@ type connEvent struct {
 
 	frame    frame     // evFrame
 	received time.Time // evFrame
+	cost     int64     // evFrame: dispatch room booked for it (0 if none)
+	dropped  int       // evExited: events the reader read but could not hand on
 
 	socketID string // evEstablished
 	activity int    // evEstablished, seconds; 0 if the server sent none
@@ -78,6 +80,12 @@ type conn struct {
 	// read, in nanoseconds since c.epoch on the monotonic clock.
 	lastRead atomic.Int64
 	graceful atomic.Bool
+	// paused is set while the reader waits for room in the dispatch queue
+	// (it is not reading, so silence from the server means nothing).
+	paused atomic.Bool
+	// dropped counts the events the reader read and then had to drop
+	// because the connection closed while it waited for room. Reader only.
+	dropped int
 
 	mu          sync.Mutex
 	raw         net.Conn // the dialled transport connection
@@ -197,7 +205,7 @@ func (cc *conn) dial(ctx context.Context, network, addr string) (net.Conn, error
 // handshake, starts the writer, then reads frames until the connection ends.
 func (cc *conn) run() {
 	defer cc.c.wg.Done()
-	defer cc.report(connEvent{kind: evExited, gen: cc.gen})
+	defer func() { cc.report(connEvent{kind: evExited, gen: cc.gen, dropped: cc.dropped}) }()
 	defer cc.cancel()
 
 	ws, socketID, activity, err := cc.handshake()
@@ -317,11 +325,21 @@ func (cc *conn) tooLarge() error {
 	return fmt.Errorf("realtime: refused a frame larger than %d bytes: %w", cc.c.s.MaxFrameBytes, ErrFrameTooLarge)
 }
 
+// maxSkipLogs is how many undecodable frames a connection logs one by one;
+// after that, one line per skipLogEvery.
+const (
+	maxSkipLogs  = 10
+	skipLogEvery = 1000
+)
+
 // readLoop reads frames until the connection fails and returns the close
-// code (1006 without a close frame) and the cause.
+// code (1006 without a close frame) and the cause. Before it hands an
+// application event on, it books room for it in the dispatch queue; while
+// there is none it stops reading (see reserve).
 func (cc *conn) readLoop(ws *websocket.Conn) (int, error) {
 	var buf bytes.Buffer
 	log := cc.c.log
+	skipped := 0
 	for {
 		_, r, err := ws.NextReader()
 		if err == nil {
@@ -334,20 +352,72 @@ func (cc *conn) readLoop(ws *websocket.Conn) (int, error) {
 		}
 		f, err := decodeFrame(buf.Bytes())
 		if err != nil {
-			log.Warn("realtime: skipped an undecodable frame", "err", err, "frame", excerpt(buf.Bytes()))
+			skipped++
+			if skipped <= maxSkipLogs || skipped%skipLogEvery == 0 {
+				log.Warn("realtime: skipped an undecodable frame", "err", err, "frame", excerpt(buf.Bytes()), "skipped", skipped)
+			}
 			continue
+		}
+		var cost int64
+		if isAppEvent(f.Event) {
+			cost = eventCost(buf.Len())
+			if !cc.reserve(cost) {
+				cc.dropped++
+				return cc.readError(net.ErrClosed)
+			}
 		}
 		if buf.Cap() > keepReadBuffer {
 			buf = bytes.Buffer{}
 		}
 		select {
-		case cc.c.events <- connEvent{kind: evFrame, gen: cc.gen, frame: f, received: time.Now()}:
+		case cc.c.events <- connEvent{kind: evFrame, gen: cc.gen, frame: f, received: time.Now(), cost: cost}:
 		case <-cc.ctx.Done():
 			// Closed by the supervisor (the report will be stale) or by a
 			// failed or stalled writer (its error is the cause).
+			cc.dropReserved(cost)
 			return cc.readError(net.ErrClosed)
 		case <-cc.c.quit:
+			cc.dropReserved(cost)
 			return cc.readError(net.ErrClosed)
+		}
+	}
+}
+
+// dropReserved gives back the room of an event that will not be handed on.
+func (cc *conn) dropReserved(cost int64) {
+	if cost > 0 {
+		cc.c.disp.release(cost)
+		cc.dropped++
+	}
+}
+
+// reserve books dispatch room for an event, waiting while the queue is
+// full. Waiting is the backpressure: the reader reads nothing meanwhile, so
+// the socket's receive buffer fills and TCP makes the server wait. While
+// it waits, paused tells keepalive that the silence is the client's own;
+// when it resumes, reading counts as activity again from then. It reports
+// false when the connection or the client closes first.
+func (cc *conn) reserve(cost int64) bool {
+	d := cc.c.disp
+	ok, wait := d.reserve(cost)
+	if ok {
+		return true
+	}
+	cc.paused.Store(true)
+	defer func() {
+		cc.touch()
+		cc.paused.Store(false)
+	}()
+	for {
+		select {
+		case <-wait:
+		case <-cc.ctx.Done():
+			return false
+		case <-cc.c.quit:
+			return false
+		}
+		if ok, wait = d.reserve(cost); ok {
+			return true
 		}
 	}
 }

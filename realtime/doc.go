@@ -25,10 +25,32 @@
 //     goroutine, one at a time, in the order things happened on the wire, and
 //     never while the client holds a lock. A handler may call any method of the
 //     client except Close (Close waits for the dispatcher to finish, so calling
-//     it from a handler would deadlock). The dispatch queue is unbounded: a slow
-//     handler delays later handlers but never the reader, the writer or
-//     keepalive. The client logs a warning each time the queue doubles past
-//     1,024 items.
+//     it from a handler would deadlock).
+//   - The dispatch queue is bounded, and a slow handler slows the server
+//     down instead of growing it. Every application event takes room in it
+//     from the moment the reader decodes it until its handlers return: at
+//     most 4,096 events and 8 MiB of frames (maxQueuedEvents,
+//     maxQueuedBytes; one event always fits an empty queue). When the next
+//     event does not fit, the reader stops reading until the handlers catch
+//     up, so the socket's buffers fill and TCP makes the server wait; it
+//     logs a warning when that starts (at most every 30 s). Nothing is
+//     dropped for lack of room: an event is lost only when its connection
+//     is closed (reconnect, disconnect, wake, Close) while the reader holds
+//     it or before the supervisor has queued it, and such losses are counted
+//     and logged with a warning when the connection's goroutines exit.
+//     State and subscription changes never wait for room.
+//   - Keepalive does not sit behind the dispatcher: pusher:ping and
+//     pusher:pong, activity and the pong timeout are handled by the reader
+//     and the supervisor, so a slow handler delays later handlers only. While
+//     the reader is held back by a full queue the client is not reading, so
+//     silence proves nothing: keepalive then keeps sending pusher:ping every
+//     activity timeout (servers such as Reverb count client messages as
+//     activity) but never declares the connection dead; once the reader
+//     resumes, activity is measured from then. A server ping that arrives
+//     meanwhile is answered when the reader reaches it.
+//   - The frame decoder refuses event and channel names longer than 200
+//     characters (Pusher's own limit), with a warning; such frames are never
+//     delivered.
 //   - A panic in a handler is recovered and logged; delivery continues.
 //   - [Client.Close] stops everything, delivers what is already queued, and
 //     returns only after every goroutine the client started has exited.

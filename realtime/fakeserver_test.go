@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -173,7 +174,7 @@ func (s *fakeServer) serve(nc net.Conn) {
 	s.mu.Lock()
 	s.nextID++
 	fc := &fakeConn{s: s, ws: ws, req: req, socketID: fmt.Sprintf("%d.%d", 1000+s.nextID, 42*s.nextID),
-		frames: make(chan frame, 1024), done: make(chan struct{})}
+		frames: make(chan frame, 1024), done: make(chan struct{}), wmu: make(chanMutex, 1)}
 	s.conns = append(s.conns, fc)
 	s.active++
 	s.maxActive = max(s.maxActive, s.active)
@@ -225,6 +226,12 @@ func (s *fakeServer) next(t testing.TB, within time.Duration) *fakeConn {
 	}
 }
 
+// chanMutex is a mutex made of a channel of capacity 1.
+type chanMutex chan struct{}
+
+func (m chanMutex) Lock()   { m <- struct{}{} }
+func (m chanMutex) Unlock() { <-m }
+
 // fakeConn is one server-side connection.
 type fakeConn struct {
 	s        *fakeServer
@@ -233,8 +240,11 @@ type fakeConn struct {
 	socketID string
 	frames   chan frame // frames received from the client
 	done     chan struct{}
-	wmu      sync.Mutex
-	silent   bool // ignore pings and subscriptions (blackhole)
+	// wmu serialises writes. A write blocks while the client is not
+	// reading; waiting for a channel, unlike a sync.Mutex, is durably
+	// blocked in a synctest bubble, so time still advances then.
+	wmu    chanMutex
+	silent atomic.Bool // ignore pings and subscriptions (blackhole)
 }
 
 func (fc *fakeConn) readLoop() {
@@ -254,9 +264,7 @@ func (fc *fakeConn) readLoop() {
 		}
 		fc.s.mu.Lock()
 		autoPong, onSub := fc.s.autoPong, fc.s.onSubscribe
-		fc.wmu.Lock()
-		silent := fc.silent
-		fc.wmu.Unlock()
+		silent := fc.silent.Load()
 		fc.s.mu.Unlock()
 		if silent {
 			continue
@@ -292,9 +300,7 @@ func (fc *fakeConn) readLoop() {
 }
 
 func (fc *fakeConn) setSilent(v bool) {
-	fc.wmu.Lock()
-	fc.silent = v
-	fc.wmu.Unlock()
+	fc.silent.Store(v)
 }
 
 // send writes an event whose data is the JSON value data (an object).

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -33,6 +34,24 @@ var (
 	errNoEventField = errors.New("frame has no event name")
 )
 
+// maxEventName is Pusher's limit on event names, in characters (Soketi
+// enforces it, and maxChannelName on channel names, on what it accepts).
+// A frame whose event or channel name is longer is refused by the decoder:
+// no server keeping the protocol sends one, and such names would be
+// carried into handlers, logs, the history and the desktop.
+const maxEventName = 200
+
+// isAppEvent reports whether an event name is an application event, not a
+// pusher: or pusher_internal: protocol message.
+func isAppEvent(name string) bool {
+	return !strings.HasPrefix(name, "pusher:") && !strings.HasPrefix(name, "pusher_internal:")
+}
+
+// longerThan reports whether s has more than n characters (runes).
+func longerThan(s string, n int) bool {
+	return len(s) > n && (len(s) > utf8.UTFMax*n || utf8.RuneCountInString(s) > n)
+}
+
 // decodeFrame parses one text frame. It never panics; every error describes
 // what was wrong. The returned Data does not alias b.
 func decodeFrame(b []byte) (frame, error) {
@@ -42,6 +61,12 @@ func decodeFrame(b []byte) (frame, error) {
 	}
 	if w.Event == "" {
 		return frame{}, errNoEventField
+	}
+	if longerThan(w.Event, maxEventName) {
+		return frame{}, fmt.Errorf("event name of %d bytes is longer than %d characters", len(w.Event), maxEventName)
+	}
+	if longerThan(w.Channel, maxChannelName) {
+		return frame{}, fmt.Errorf("channel name of %d bytes is longer than %d characters", len(w.Channel), maxChannelName)
 	}
 	f := frame{Event: w.Event, Channel: w.Channel, Data: normaliseData(w.Data)}
 	if len(w.UserID) > 0 && !bytes.Equal(w.UserID, nullJSON) {

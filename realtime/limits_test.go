@@ -154,7 +154,11 @@ func TestHandlerPanicDoesNotStopDelivery(t *testing.T) {
 	})
 }
 
-func TestDispatcherQueueIsUnboundedAndOrdered(t *testing.T) {
+// TestDispatcherQueueIsBoundedAndOrdered: push never blocks, but an event
+// must first book room with reserve, which runs out at maxQueuedEvents or
+// maxQueuedBytes (one event always fits an empty queue); delivering an
+// event gives its room back and wakes a waiting reader; order is kept.
+func TestDispatcherQueueIsBoundedAndOrdered(t *testing.T) {
 	d := newDispatcher(&settings{Config: Config{Logger: discardLogger()}}, nil)
 	var got []int
 	release := make(chan struct{})
@@ -164,13 +168,29 @@ func TestDispatcherQueueIsUnboundedAndOrdered(t *testing.T) {
 	}
 	d.listeners = newListenerPtr()
 	go d.run()
-	for i := range 5000 {
-		d.push(item{kind: itemEvent, event: Event{Data: []byte{byte(i % 256)}}}) // never blocks
+	// By count.
+	cost := eventCost(10)
+	for i := range maxQueuedEvents {
+		if ok, _ := d.reserve(cost); !ok {
+			t.Fatalf("event %d did not fit", i)
+		}
+		d.push(item{kind: itemEvent, cost: cost, event: Event{Data: []byte{byte(i % 256)}}})
 	}
+	ok, wait := d.reserve(cost)
+	if ok || wait == nil {
+		t.Fatalf("event %d fitted: the queue is not bounded by count", maxQueuedEvents+1)
+	}
+	// State and subscription changes are never held up.
+	d.push(item{kind: itemState})
 	close(release)
+	select {
+	case <-wait:
+	case <-time.After(5 * time.Second):
+		t.Fatal("delivering did not wake the waiting reader")
+	}
 	d.close()
 	<-d.done
-	if len(got) != 5000 {
+	if len(got) != maxQueuedEvents {
 		t.Fatalf("delivered %d", len(got))
 	}
 	for i, v := range got {
@@ -178,7 +198,28 @@ func TestDispatcherQueueIsUnboundedAndOrdered(t *testing.T) {
 			t.Fatalf("item %d out of order", i)
 		}
 	}
+	if d.events != 0 || d.bytes != 0 {
+		t.Fatalf("room not given back: %d events, %d bytes", d.events, d.bytes)
+	}
 	d.push(item{kind: itemEvent}) // after close: dropped, no panic
+
+	// By bytes; one event larger than the whole queue fits when it is empty.
+	d = newDispatcher(&settings{Config: Config{Logger: discardLogger()}}, nil)
+	if ok, _ := d.reserve(2 * maxQueuedBytes); !ok {
+		t.Fatal("an oversized event did not fit into the empty queue")
+	}
+	if ok, _ := d.reserve(eventCost(0)); ok {
+		t.Fatal("the queue is not bounded by bytes")
+	}
+	d.release(2 * maxQueuedBytes)
+	for i := 0; ; i++ {
+		if ok, _ := d.reserve(1 << 20); !ok {
+			if i != maxQueuedBytes>>20 {
+				t.Fatalf("%d events of 1 MiB fitted, want %d", i, maxQueuedBytes>>20)
+			}
+			break
+		}
+	}
 }
 
 // TestStalledWriterReplacesConnection: a server that stops reading makes the

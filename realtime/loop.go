@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 )
 
@@ -70,6 +69,10 @@ type loop struct {
 
 	subs    map[string]*connSub
 	authSeq uint64
+
+	// Events read but dropped, not handled: they arrived from a connection
+	// already closed (see reportDropped).
+	dropped, droppedTotal int
 
 	retry, keepalive, subTimer *time.Timer
 	wake                       *time.Ticker
@@ -224,20 +227,27 @@ func (l *loop) closeConn(graceful bool) {
 func (l *loop) handle(ev connEvent) {
 	if ev.kind == evExited {
 		l.exiting--
+		l.reportDropped(ev.dropped)
 		if l.exiting == 0 && l.dialPending && l.state == StateConnecting {
 			l.dial()
 		}
 		return
 	}
 	if l.conn == nil || ev.gen != l.gen {
-		return // stale: from a connection already replaced
+		// Stale: from a connection already replaced.
+		if ev.kind == evFrame {
+			l.dropFrame(ev.cost)
+		}
+		return
 	}
 	switch ev.kind {
 	case evEstablished:
 		l.established(ev)
 	case evFrame:
 		if l.state == StateConnected {
-			l.route(ev.frame, ev.received)
+			l.route(ev.frame, ev.received, ev.cost)
+		} else {
+			l.dropFrame(ev.cost)
 		}
 	case evClosed:
 		l.lost(ev.code, ev.err)
@@ -317,6 +327,33 @@ func (l *loop) waitAndRetry(d time.Duration, err error) {
 	l.setState(StateUnavailable, err, time.Now().Add(d))
 }
 
+// dropFrame gives back the dispatch room of a frame that will not be
+// routed, counting it if it was an application event.
+func (l *loop) dropFrame(cost int64) {
+	if cost > 0 {
+		l.c.disp.release(cost)
+		l.dropped++
+	}
+}
+
+// reportDropped logs the events dropped since the last report, with n more
+// dropped by the reader, when a connection's goroutines have exited: by
+// then every frame that connection read has reached the supervisor. These
+// are events read from a connection that was closed (reconnect,
+// disconnect, wake from sleep) before they could be queued, as when the
+// reader was waiting for room; the app's catch-up after resubscribing
+// covers them as it covers any reconnect.
+func (l *loop) reportDropped(n int) {
+	n += l.dropped
+	l.dropped = 0
+	if n == 0 {
+		return
+	}
+	l.droppedTotal += n
+	l.log.Warn("realtime: dropped events read from a connection that closed before they could be queued",
+		"dropped", n, "dropped_total", l.droppedTotal)
+}
+
 // send queues a frame on the live connection.
 func (l *loop) send(b []byte) {
 	if l.conn != nil {
@@ -324,8 +361,10 @@ func (l *loop) send(b []byte) {
 	}
 }
 
-// route handles one frame of a live connection.
-func (l *loop) route(f frame, received time.Time) {
+// route handles one frame of a live connection. cost is the dispatch room
+// the reader booked for an application event (0 for protocol messages):
+// handed on with the event, or given back.
+func (l *loop) route(f frame, received time.Time, cost int64) {
 	switch f.Event {
 	case "pusher:ping":
 		l.send(pongFrame)
@@ -360,15 +399,16 @@ func (l *loop) route(f frame, received time.Time) {
 	case "pusher:connection_established":
 		l.log.Warn("realtime: ignored a second pusher:connection_established")
 	default:
-		if strings.HasPrefix(f.Event, "pusher:") || strings.HasPrefix(f.Event, "pusher_internal:") {
+		if !isAppEvent(f.Event) {
 			l.log.Debug("realtime: ignored internal event", "event", f.Event, "channel", f.Channel)
 			return
 		}
 		if f.Channel != "" && l.subs[f.Channel] == nil {
+			l.c.disp.release(cost)
 			l.log.Debug("realtime: dropped event for a channel not wanted", "event", f.Event, "channel", f.Channel)
 			return
 		}
-		l.c.disp.push(item{kind: itemEvent, event: Event{
+		l.c.disp.push(item{kind: itemEvent, cost: cost, event: Event{
 			Channel: f.Channel, Name: f.Event, Data: f.Data, UserID: f.UserID, Received: received,
 		}})
 	}
@@ -378,6 +418,17 @@ func (l *loop) route(f frame, received time.Time) {
 // l.activity of inbound silence, give up after PongTimeout without a reply.
 func (l *loop) keepaliveFired() {
 	if l.conn == nil || l.state != StateConnected {
+		return
+	}
+	if l.conn.paused.Load() {
+		// The reader is waiting for room in the dispatch queue, not
+		// reading: the silence is the client's own, not the server's.
+		// Ping all the same: servers that count client messages as
+		// activity (Reverb) keep the connection, and the pong is read
+		// when the reader resumes (which counts as activity too).
+		l.waitingPong = false
+		l.send(pingFrame)
+		l.keepalive.Reset(l.activity)
 		return
 	}
 	now := int64(time.Since(l.c.epoch))

@@ -112,19 +112,38 @@ func (c *memConn) Read(b []byte) (int, error) {
 	}
 }
 
+// memChunk is the largest piece one buffered write becomes: with 4,096
+// pieces per direction, at most 4 MiB wait in the "socket buffers", so a
+// reader that stops reading makes the writer block, as TCP would.
+const memChunk = 1 << 10
+
 func (c *memConn) Write(b []byte) (int, error) {
-	p := append([]byte(nil), b...)
+	n := 0
+	for n < len(b) || len(b) == 0 {
+		end := min(n+memChunk, len(b))
+		if err := c.writeChunk(append([]byte(nil), b[n:end]...)); err != nil {
+			return n, err
+		}
+		n = end
+		if len(b) == 0 {
+			break
+		}
+	}
+	return n, nil
+}
+
+func (c *memConn) writeChunk(p []byte) error {
 	for {
 		select {
 		case <-c.done:
-			return 0, net.ErrClosed
+			return net.ErrClosed
 		case <-c.out.closed:
-			return 0, io.ErrClosedPipe
+			return io.ErrClosedPipe
 		default:
 		}
 		dl, changed := c.deadline(false)
 		if !dl.IsZero() && !time.Now().Before(dl) {
-			return 0, os.ErrDeadlineExceeded
+			return os.ErrDeadlineExceeded
 		}
 		c.mu.Lock()
 		out := c.out.ch
@@ -136,7 +155,7 @@ func (c *memConn) Write(b []byte) (int, error) {
 		select {
 		case out <- p:
 			stop()
-			return len(b), nil
+			return nil
 		case <-c.out.closed:
 		case <-c.done:
 		case <-tc:
