@@ -84,6 +84,9 @@ type PusherConfig struct {
 }
 
 // NotificationConfig holds the notification preferences.
+// AllowErrorsWhilePaused (errors, such as a failed payment, show through a
+// pause) is on by default: a file is read over DefaultConfig, so a file
+// without the key reads as true, and one that says false keeps false.
 type NotificationConfig struct {
 	Muted                  []string                   `json:"muted,omitempty"`     // short event names never shown
 	Overrides              map[string]notify.Override `json:"overrides,omitempty"` // per short event name
@@ -134,6 +137,9 @@ func DefaultConfig() Config {
 		Notifications: NotificationConfig{
 			FloodLimit:  DefaultFloodLimit,
 			FloodWindow: Duration(DefaultFloodWindow),
+
+			// Errors show while paused unless the user turns it off.
+			AllowErrorsWhilePaused: true,
 		},
 		History:  HistoryConfig{MaxEntries: DefaultMaxEntries, MaxAgeDays: DefaultMaxAgeDays},
 		LogLevel: DefaultLogLevel,

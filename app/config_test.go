@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -407,5 +408,88 @@ func TestConfigSymlinkCorruptTargetMovedAside(t *testing.T) {
 	}
 	if raw, _ := os.ReadFile(target); !strings.Contains(string(raw), "y.example.com") {
 		t.Errorf("target holds %q", raw)
+	}
+}
+
+// TestConfigErrorsWhilePausedDefault: "show errors while paused" is on for
+// a fresh install and for a config file without the key (older versions
+// did not always write it); a file that says false keeps false.
+func TestConfigErrorsWhilePausedDefault(t *testing.T) {
+	if !DefaultConfig().Notifications.AllowErrorsWhilePaused || !DefaultConfig().Prefs().AllowErrorsWhilePaused {
+		t.Fatal("errors while paused are off by default")
+	}
+	for _, tc := range []struct {
+		name, file string // file "" = no config file
+		want       bool
+	}{
+		{"no file", "", true},
+		{"missing key", `{"server":"https://billing.example.com","notifications":{"flood_limit":3}}`, true},
+		{"no notifications", `{"server":"https://billing.example.com"}`, true},
+		{"null notifications", `{"notifications":null}`, true},
+		{"explicit false", `{"notifications":{"allow_errors_while_paused":false}}`, false},
+		{"explicit true", `{"notifications":{"allow_errors_while_paused":true}}`, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if tc.file != "" {
+				if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(tc.file), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s, err := OpenConfig(dir, noEnv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := s.Effective()
+			if c.Notifications.AllowErrorsWhilePaused != tc.want || c.Prefs().AllowErrorsWhilePaused != tc.want {
+				t.Errorf("allow errors while paused = %v (prefs %v), want %v",
+					c.Notifications.AllowErrorsWhilePaused, c.Prefs().AllowErrorsWhilePaused, tc.want)
+			}
+		})
+	}
+}
+
+// TestConfigErrorsShownWhilePausedByDefault: with the default settings,
+// pausing hides a completed payment but still shows a failed one; with
+// the setting turned off in the file, both are hidden.
+func TestConfigErrorsShownWhilePausedByDefault(t *testing.T) {
+	for _, tc := range []struct {
+		name, file string
+		want       []string
+	}{
+		{"defaults", "", []string{"Payment Failed"}},
+		{"explicit false", `{"notifications":{"allow_errors_while_paused":false}}`, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if tc.file != "" {
+				if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(tc.file), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s, err := OpenConfig(dir, noEnv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			prefs := s.Effective().Prefs()
+			prefs.PausedUntil = notify.PausedForever
+			n := newRecordingNotifier()
+			c := notify.NewCenter(notify.CenterConfig{Notifier: n, Prefs: prefs})
+			for _, ev := range []string{"PaymentCompleted", "PaymentFailed"} {
+				if _, _, err := c.Handle(t.Context(), notify.Incoming{Channel: "tenant.1", Event: ev, Data: json.RawMessage(`{"amount":1500}`)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			c.Close() // waits for the delivery of what was queued
+			n.mu.Lock()
+			var got []string
+			for _, m := range n.msgs {
+				got = append(got, m.Title)
+			}
+			n.mu.Unlock()
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("shown while paused: %q, want %q", got, tc.want)
+			}
+		})
 	}
 }

@@ -48,8 +48,9 @@ type CenterConfig struct {
 // with the catalog, stores it in the history first, lets the policy decide
 // (mute, do-not-disturb, de-duplication, flood control) and hands what is to
 // be shown to one delivery goroutine with a bounded queue, so Handle never
-// waits for the desktop. A flood summary is sent by a timer when its window
-// ends. Methods are safe for concurrent use.
+// waits for the desktop. A flood summary, and the count of errors past the
+// error cap, are sent by a timer when their window ends. Methods are safe
+// for concurrent use.
 type Center struct {
 	store    HistoryWriter
 	catalog  *Catalog
@@ -64,6 +65,7 @@ type Center struct {
 	prefs  Prefs
 	pol    policy
 	timer  *time.Timer // flood window; nil when no flood
+	errs   *time.Timer // error window; nil when errors are within the cap
 	pause  *time.Timer // fires when a timed do-not-disturb ends
 	closed bool
 }
@@ -172,7 +174,10 @@ func (c *Center) Handle(ctx context.Context, in Incoming) (e Entry, stored bool,
 		return e, stored, storeErr
 	}
 	v, arm := c.pol.admit(c.prefs, time.Now(), it)
-	if arm {
+	switch {
+	case arm && v == verdictErrorHeld:
+		c.armErrorsLocked()
+	case arm:
 		c.armLocked()
 	}
 	c.mu.Unlock()
@@ -210,6 +215,31 @@ func (c *Center) floodWindowEnded() {
 	c.mu.Unlock()
 	if out != nil {
 		c.log.Debug("flood window ended", "title", out.title, "body", out.body)
+		c.deliver.enqueue(c.message(*out))
+	}
+}
+
+// armErrorsLocked starts the error window timer. c.mu must be held.
+func (c *Center) armErrorsLocked() {
+	if c.errs != nil {
+		c.errs.Stop()
+	}
+	c.errs = time.AfterFunc(ErrorWindow, c.errorWindowEnded)
+}
+
+// errorWindowEnded runs on the error timer: it sends the one notification
+// for the errors past the cap ("and 5 more failed payments").
+func (c *Center) errorWindowEnded() {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	out := c.pol.flushErrors(c.prefs, time.Now())
+	c.errs = nil
+	c.mu.Unlock()
+	if out != nil {
+		c.log.Debug("error window ended", "title", out.title, "body", out.body)
 		c.deliver.enqueue(c.message(*out))
 	}
 }
@@ -288,8 +318,9 @@ func (c *Center) Prefs() Prefs {
 	return c.prefs.clone()
 }
 
-// Close sends a pending flood summary and stops the delivery goroutine
-// (giving queued notifications a few seconds). The Notifier is not closed:
+// Close sends a pending flood summary (and count of errors past the cap)
+// and stops the delivery goroutine (giving queued notifications a few
+// seconds). The Notifier is not closed:
 // whoever made it owns it. Handle returns ErrClosed afterwards. Close is
 // idempotent.
 func (c *Center) Close() error {
@@ -303,14 +334,22 @@ func (c *Center) Close() error {
 		c.timer.Stop()
 		c.timer = nil
 	}
+	if c.errs != nil {
+		c.errs.Stop()
+		c.errs = nil
+	}
 	if c.pause != nil {
 		c.pause.Stop()
 		c.pause = nil
 	}
-	out := c.pol.flushFinal(c.prefs, time.Now())
+	now := time.Now()
+	errs := c.pol.flushErrors(c.prefs, now)
+	out := c.pol.flushFinal(c.prefs, now)
 	c.mu.Unlock()
-	if out != nil {
-		c.deliver.enqueue(c.message(*out))
+	for _, it := range []*item{errs, out} {
+		if it != nil {
+			c.deliver.enqueue(c.message(*it))
+		}
 	}
 	c.deliver.close(closeGrace)
 	return nil

@@ -602,3 +602,159 @@ func TestCenterResumeWithNothingHidden(t *testing.T) {
 		}
 	})
 }
+
+// failedPayment is a PaymentFailed event; i makes each one its own.
+func failedPayment(i int) Incoming {
+	return in("PaymentFailed", fmt.Sprintf(`{"amount":%d,"currency":"KES","reason":"insufficient funds"}`, 1000+i))
+}
+
+// TestCenterErrorsAreNeverFolded: in a burst, flood control folds the
+// other events into its summary, but every failed payment is shown as
+// itself, and the summary does not count them.
+func TestCenterErrorsAreNeverFolded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store, n := &fakeStore{}, &fakeNotifier{}
+		c := NewCenter(CenterConfig{Store: store, Notifier: n})
+		defer c.Close()
+
+		// 20 events in 2 s; 3 of them (well into the flood) failed payments.
+		failedAt := map[int]bool{4: true, 10: true, 16: true}
+		for i := range 20 {
+			if failedAt[i] {
+				c.Handle(t.Context(), failedPayment(i))
+			} else {
+				c.Handle(t.Context(), in("PaymentCompleted", fmt.Sprintf(`{"amount":%d,"currency":"KES"}`, 100+i)))
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		synctest.Wait()
+		msgs := n.sent()
+		var failed int
+		for _, m := range msgs {
+			if m.Title == "Payment Failed" {
+				failed++
+				if m.EntryID == 0 || m.Urgency != UrgencyCritical || !strings.Contains(m.Body, "insufficient funds") {
+					t.Errorf("failed payment not shown as itself: %+v", m)
+				}
+			}
+		}
+		if failed != 3 || len(msgs) != 6 {
+			t.Fatalf("during the burst: %q; want 3 payments and all 3 failed payments", titles(msgs))
+		}
+
+		// The flood window ends: one summary of the 14 other events only.
+		time.Sleep(10 * time.Second)
+		synctest.Wait()
+		msgs = n.sent()
+		if len(msgs) != 7 {
+			t.Fatalf("after the window: %q", titles(msgs))
+		}
+		if sum := msgs[6]; sum.Title != "14 new events" || sum.Body != "14 payments" || sum.Urgency != UrgencyNormal {
+			t.Fatalf("summary = %+v; want the 14 payments, no failed payment", sum)
+		}
+		if len(store.all()) != 20 {
+			t.Errorf("stored %d, want all 20", len(store.all()))
+		}
+	})
+}
+
+// TestCenterErrorCap: at most ErrorLimit errors show within ErrorWindow;
+// the rest are counted in one notification when the window ends, named by
+// what they are.
+func TestCenterErrorCap(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := &fakeNotifier{}
+		c := NewCenter(CenterConfig{Store: &fakeStore{}, Notifier: n})
+		defer c.Close()
+
+		// 15 failed payments in 3 s.
+		for i := range 15 {
+			c.Handle(t.Context(), failedPayment(i))
+			time.Sleep(200 * time.Millisecond)
+		}
+		synctest.Wait()
+		msgs := n.sent()
+		if len(msgs) != 10 {
+			t.Fatalf("%d notifications during the burst, want 10: %q", len(msgs), titles(msgs))
+		}
+		for _, m := range msgs {
+			if m.Title != "Payment Failed" || m.EntryID == 0 {
+				t.Fatalf("not shown one by one: %q", titles(msgs))
+			}
+		}
+		// The window (10 s from the 11th, at 2 s) ends: one notification
+		// for the other 5.
+		time.Sleep(9 * time.Second)
+		synctest.Wait()
+		msgs = n.sent()
+		if len(msgs) != 11 {
+			t.Fatalf("after the window: %q", titles(msgs))
+		}
+		more := msgs[10]
+		if more.Title != "and 5 more failed payments" || more.EntryID != 0 || more.Urgency != UrgencyCritical {
+			t.Fatalf("overflow = %+v", more)
+		}
+
+		// Later failed payments show one by one again.
+		time.Sleep(10 * time.Second)
+		c.Handle(t.Context(), failedPayment(100))
+		synctest.Wait()
+		if msgs = n.sent(); len(msgs) != 12 || msgs[11].Title != "Payment Failed" || msgs[11].EntryID == 0 {
+			t.Fatalf("after the overflow: %q", titles(msgs))
+		}
+	})
+}
+
+// TestCenterErrorCapMixed: when the errors past the cap are of several
+// kinds, the notification says "errors" and counts them by kind.
+func TestCenterErrorCapMixed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := &fakeNotifier{}
+		c := NewCenter(CenterConfig{Store: &fakeStore{}, Notifier: n})
+		defer c.Close()
+		for i := range 12 {
+			c.Handle(t.Context(), failedPayment(i))
+		}
+		c.Handle(t.Context(), Incoming{Channel: "system.admin", Event: "SystemAlert",
+			Data: json.RawMessage(`{"level":"critical","title":"Disk full","message":"The database disk is full."}`)})
+		time.Sleep(10 * time.Second)
+		synctest.Wait()
+		msgs := n.sent()
+		if len(msgs) != 11 {
+			t.Fatalf("sent %q", titles(msgs))
+		}
+		if more := msgs[10]; more.Title != "and 3 more errors" || more.Body != "2 failed payments, 1 alert" || more.Urgency != UrgencyCritical {
+			t.Fatalf("overflow = %+v", more)
+		}
+	})
+}
+
+// TestCenterErrorsWhilePausedAreNotInTheResumeSummary: errors shown while
+// paused (and those counted past the cap) are not counted again when the
+// pause ends.
+func TestCenterErrorsWhilePausedAreNotInTheResumeSummary(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := &fakeNotifier{}
+		start := time.Now()
+		paused := Prefs{PausedUntil: start.Add(time.Hour), AllowErrorsWhilePaused: true}
+		c := NewCenter(CenterConfig{Store: &fakeStore{}, Notifier: n, Prefs: paused})
+		defer c.Close()
+		for i := range 12 {
+			c.Handle(t.Context(), in("PaymentCompleted", fmt.Sprintf(`{"amount":%d,"currency":"KES"}`, i+1)))
+			c.Handle(t.Context(), failedPayment(i))
+		}
+		c.Handle(t.Context(), failedPayment(0)) // the same again: shown once
+		time.Sleep(10 * time.Second)
+		synctest.Wait()
+		msgs := n.sent()
+		if len(msgs) != 11 || msgs[10].Title != "and 2 more failed payments" {
+			t.Fatalf("while paused: %q", titles(msgs))
+		}
+		c.SetPrefs(Prefs{})
+		synctest.Wait()
+		msgs = n.sent()
+		if len(msgs) != 12 || msgs[11].Title != "12 events while paused" || msgs[11].Body != "12 payments" {
+			t.Fatalf("after the pause: %q", titles(msgs))
+		}
+	})
+}

@@ -17,6 +17,14 @@ const (
 	DefaultFloodLimit = 3
 	// DefaultFloodWindow is the flood control window.
 	DefaultFloodWindow = 10 * time.Second
+	// ErrorLimit is how many error notifications may show within
+	// ErrorWindow. Errors (a failed payment) are never folded into the
+	// flood summary: they show one by one up to this cap, and only past it
+	// are the rest counted in one notification ("and 5 more failed
+	// payments") when the window ends.
+	ErrorLimit = 10
+	// ErrorWindow is the window of ErrorLimit.
+	ErrorWindow = 10 * time.Second
 	// DedupeWindow is how long a shown event is remembered: by its key when
 	// it carried an event id, else by its content (event, title, message
 	// and payload).
@@ -50,10 +58,13 @@ type Prefs struct {
 	// PausedForever means until resumed. Paused events are still stored.
 	PausedUntil time.Time
 	// AllowErrorsWhilePaused lets error-type events through do-not-disturb.
+	// The app turns it on unless the user turned it off (see
+	// app.DefaultConfig).
 	AllowErrorsWhilePaused bool
-	// FloodLimit is how many notifications may show within FloodWindow
-	// before further ones are folded into one summary. 0 means
-	// DefaultFloodLimit; a negative value turns flood control off.
+	// FloodLimit is how many notifications other than errors may show
+	// within FloodWindow before further ones are folded into one summary.
+	// 0 means DefaultFloodLimit; a negative value turns flood control off,
+	// and with it the cap on errors (ErrorLimit).
 	FloodLimit int
 	// FloodWindow is the flood control window; 0 means DefaultFloodWindow.
 	FloodWindow time.Duration
@@ -122,6 +133,7 @@ const (
 	verdictPaused                   // do-not-disturb
 	verdictDuplicate                // same content shown moments ago
 	verdictHeld                     // flood: held for the summary
+	verdictErrorHeld                // past the error cap: counted for "and N more"
 )
 
 func (v verdict) String() string {
@@ -136,6 +148,8 @@ func (v verdict) String() string {
 		return "duplicate"
 	case verdictHeld:
 		return "held for summary"
+	case verdictErrorHeld:
+		return "past the error cap"
 	}
 	return fmt.Sprintf("verdict(%d)", int(v))
 }
@@ -151,6 +165,13 @@ func (v verdict) String() string {
 // flood. Held notifications are kept as counts per event and type, so a
 // storm of any size takes little memory.
 //
+// Errors are not part of that: they neither count towards the flood limit
+// nor are held for its summary. Up to ErrorLimit show within ErrorWindow;
+// past it they are counted, and when the window ends they are shown as one
+// notification, "and 5 more failed payments" (or as themselves if only one
+// was held). Then errors show one by one again. De-duplication, mute and
+// do-not-disturb apply to errors as to everything else.
+//
 // Memory is bounded whatever the server sends: the de-duplication memory
 // holds SHA-256 hashes of its keys (never the event names or texts) and
 // at most maxSeen of them; held and paused notifications are counted in at
@@ -162,6 +183,10 @@ type policy struct {
 	recent   []time.Time // when notifications showed, within the window
 	held     groups      // held for the flood summary
 	flooding bool
+
+	errRecent   []time.Time // when errors showed, within ErrorWindow
+	errHeld     groups      // errors past the cap, for "and N more"
+	errFlooding bool        // errors are past the cap until the window ends
 
 	seen      map[[32]byte]time.Time // hashed de-duplication key → when shown
 	seenOrder []seenKey              // the keys of seen, oldest first, from seenHead
@@ -239,6 +264,9 @@ func (p *policy) admit(prefs Prefs, now time.Time, it item) (v verdict, armTimer
 	if limit < 0 {
 		return verdictShow, false
 	}
+	if it.typ == TypeError {
+		return p.admitError(now, it)
+	}
 	if p.flooding {
 		p.hold(it)
 		return verdictHeld, false
@@ -253,6 +281,26 @@ func (p *policy) admit(prefs Prefs, now time.Time, it item) (v verdict, armTimer
 	p.held = groups{}
 	p.hold(it)
 	return verdictHeld, true
+}
+
+// admitError is admit for an error that may show: it shows unless
+// ErrorLimit errors showed within ErrorWindow; then it is counted for the
+// notification at the end of the window.
+func (p *policy) admitError(now time.Time, it item) (v verdict, armTimer bool) {
+	if p.errFlooding {
+		p.errHeld.add(it)
+		return verdictErrorHeld, false
+	}
+	cutoff := now.Add(-ErrorWindow)
+	p.errRecent = slices.DeleteFunc(p.errRecent, func(t time.Time) bool { return !t.After(cutoff) })
+	if len(p.errRecent) < ErrorLimit {
+		p.errRecent = append(p.errRecent, now)
+		return verdictShow, false
+	}
+	p.errFlooding = true
+	p.errHeld = groups{}
+	p.errHeld.add(it)
+	return verdictErrorHeld, true
 }
 
 // duplicate reports whether it was shown (or held) within DedupeWindow, and
@@ -483,11 +531,66 @@ func (p *policy) flush(prefs Prefs, now time.Time) (out *item, rearm bool) {
 	return &s, true
 }
 
+// flushErrors ends an error window at now: it returns what to show for the
+// errors past the cap (nothing, the one held, or "and N more …"; see
+// moreErrors), and errors show one by one again. Held errors whose event
+// was muted or which do-not-disturb now hides are dropped.
+func (p *policy) flushErrors(prefs Prefs, now time.Time) *item {
+	if !p.errFlooding {
+		return nil
+	}
+	held := p.errHeld.filter(prefs, now)
+	p.errHeld, p.errFlooding = groups{}, false
+	if it, ok := held.single(); ok {
+		return &it
+	}
+	if held.total() == 0 {
+		return nil
+	}
+	s := moreErrors(held)
+	return &s
+}
+
 // flushFinal returns what is still held (for Close) and stops the flood.
 func (p *policy) flushFinal(prefs Prefs, now time.Time) *item {
 	out, _ := p.flush(prefs, now)
 	p.flooding, p.held = false, groups{}
 	return out
+}
+
+// moreErrors is the one notification for errors past the cap: "and 5 more
+// failed payments" when they are all of one kind (the catalog's noun),
+// else "and 5 more errors" with a body that counts them by kind. It is
+// critical, and a click opens the history at the top.
+func moreErrors(g groups) item {
+	s := summaryOf(g) // its body counts them by kind
+	one, many := "error", "errors"
+	if noun, ok := g.noun(); ok && noun[0] != otherEvent {
+		one, many = noun[0], noun[1]
+		s.body = "They are all in the history."
+	}
+	s.title = "and " + plural(s.total, "more "+one, "more "+many)
+	s.typ = TypeError
+	s.timeout = timeoutFor(s.typ)
+	return s
+}
+
+// otherEvent is the noun Catalog.category gives events it has no noun
+// for: "and 5 more other events" would say nothing, so those are "errors".
+const otherEvent = "other event"
+
+// noun returns the noun of every notification g counts, if they share one.
+func (g groups) noun() ([2]string, bool) {
+	if g.others > 0 || len(g.list) == 0 {
+		return [2]string{}, false
+	}
+	n := g.list[0].noun
+	for _, x := range g.list[1:] {
+		if x.noun != n {
+			return [2]string{}, false
+		}
+	}
+	return n, true
 }
 
 // summaryOf folds held notifications into one: "12 new events" with a body

@@ -336,3 +336,170 @@ func TestPolicyDedupeTrimCopies(t *testing.T) {
 		t.Fatalf("after the window: seen %d, order %d (head %d), cap %d", len(p.seen), len(p.seenOrder), p.seenHead, cap(p.seenOrder))
 	}
 }
+
+func failed(i int) item {
+	return item{event: "PaymentFailed", typ: TypeError, title: "Payment Failed",
+		body: fmt.Sprintf("Payment %d failed", i), noun: [2]string{"failed payment", "failed payments"}}
+}
+
+// TestPolicyErrorsBypassFlood: errors neither count towards the flood limit
+// nor are held for its summary.
+func TestPolicyErrorsBypassFlood(t *testing.T) {
+	var p policy
+	prefs := Prefs{}
+	var shownErrors, shownOthers, held int
+	for i := range 20 {
+		it := payment(i)
+		if i == 0 || i == 7 || i == 19 {
+			it = failed(i)
+		}
+		v, _ := p.admit(prefs, t0.Add(time.Duration(i)*10*time.Millisecond), it)
+		switch {
+		case v == verdictShow && it.typ == TypeError:
+			shownErrors++
+		case v == verdictShow:
+			shownOthers++
+		case v == verdictHeld && it.typ != TypeError:
+			held++
+		default:
+			t.Fatalf("event %d (%s): %v", i, it.event, v)
+		}
+	}
+	if shownErrors != 3 || shownOthers != 3 || held != 14 {
+		t.Fatalf("shown %d errors and %d others, held %d; want 3, 3, 14", shownErrors, shownOthers, held)
+	}
+	out, _ := p.flush(prefs, t0.Add(10*time.Second))
+	if out == nil || out.title != "14 new events" || out.body != "14 payments" || out.typ == TypeError {
+		t.Fatalf("summary = %+v", out)
+	}
+	if out := p.flushErrors(prefs, t0.Add(10*time.Second)); out != nil {
+		t.Fatalf("errors within the cap, yet flushErrors = %+v", out)
+	}
+}
+
+// TestPolicyErrorCap: ErrorLimit errors within ErrorWindow show; the rest
+// become one "and N more" when the window ends, and then errors show one
+// by one again.
+func TestPolicyErrorCap(t *testing.T) {
+	var p policy
+	prefs := Prefs{}
+	now := t0
+	armed := 0
+	for i := range 15 {
+		now = t0.Add(time.Duration(i) * 500 * time.Millisecond)
+		v, arm := p.admit(prefs, now, failed(i))
+		want := verdictShow
+		if i >= ErrorLimit {
+			want = verdictErrorHeld
+		}
+		if v != want {
+			t.Fatalf("error %d: %v, want %v", i, v, want)
+		}
+		if arm {
+			armed++
+			if i != ErrorLimit {
+				t.Errorf("timer armed at error %d", i)
+			}
+		}
+	}
+	if armed != 1 {
+		t.Fatalf("timer armed %d times", armed)
+	}
+	// The same error again is a duplicate, not one more.
+	if v, _ := p.admit(prefs, now, failed(14)); v != verdictDuplicate {
+		t.Fatalf("the same error again: %v", v)
+	}
+	out := p.flushErrors(prefs, t0.Add(5*time.Second+ErrorWindow))
+	if out == nil || out.title != "and 5 more failed payments" || out.body != "They are all in the history." ||
+		out.typ != TypeError || out.entryID != 0 || out.total != 5 || out.timeout != ErrorTimeout {
+		t.Fatalf("overflow = %+v", out)
+	}
+	if v, arm := p.admit(prefs, t0.Add(16*time.Second), failed(100)); v != verdictShow || arm {
+		t.Fatalf("after the window: %v %v", v, arm)
+	}
+
+	// One error past the cap is shown as itself.
+	var q policy
+	for i := range ErrorLimit + 1 {
+		q.admit(prefs, t0, failed(i))
+	}
+	if out := q.flushErrors(prefs, t0.Add(ErrorWindow)); out == nil || out.title != "Payment Failed" || out.body != "Payment 10 failed" {
+		t.Fatalf("one past the cap: %+v", out)
+	}
+
+	// Flood control off: no cap on errors either.
+	var r policy
+	for i := range 3 * ErrorLimit {
+		if v, arm := r.admit(Prefs{FloodLimit: -1}, t0, failed(i)); v != verdictShow || arm {
+			t.Fatalf("flood control off, error %d: %v %v", i, v, arm)
+		}
+	}
+}
+
+// TestPolicyErrorOverflowWording: the notification for errors past the cap
+// names them by the catalog's noun when they share one, else "errors" with
+// a count by kind; a muted or paused-away error is dropped from it.
+func TestPolicyErrorOverflowWording(t *testing.T) {
+	alert := item{event: "SystemAlert", typ: TypeError, noun: [2]string{"alert", "alerts"}}
+	unknown := item{event: "LedgerBroken", typ: TypeError, noun: [2]string{"other event", "other events"}}
+	for _, tc := range []struct {
+		extra       []item
+		title, body string
+	}{
+		{[]item{failed(20), failed(21)}, "and 2 more failed payments", "They are all in the history."},
+		{[]item{alert, failed(20), alert}, "and 3 more errors", "2 alerts, 1 failed payment"},
+		{[]item{unknown, unknown}, "and 2 more errors", "2 other events"},
+	} {
+		var p policy
+		for i := range ErrorLimit {
+			p.admit(Prefs{}, t0, failed(i))
+		}
+		for i, it := range tc.extra {
+			it.body = fmt.Sprint(i) // not duplicates
+			if v, _ := p.admit(Prefs{}, t0, it); v != verdictErrorHeld {
+				t.Fatalf("%s past the cap: %v", it.event, v)
+			}
+		}
+		out := p.flushErrors(Prefs{}, t0.Add(ErrorWindow))
+		if out == nil || out.title != tc.title || out.body != tc.body {
+			t.Errorf("overflow = %+v, want %q / %q", out, tc.title, tc.body)
+		}
+	}
+
+	// Muted before the window ends: dropped.
+	var p policy
+	for i := range ErrorLimit + 3 {
+		p.admit(Prefs{}, t0, failed(i))
+	}
+	p.admit(Prefs{}, t0, alert)
+	muted := Prefs{Muted: map[string]bool{"PaymentFailed": true}}
+	if out := p.flushErrors(muted, t0.Add(ErrorWindow)); out == nil || out.event != "SystemAlert" {
+		t.Fatalf("after muting failed payments: %+v", out)
+	}
+	if p.errFlooding || p.errHeld.total() != 0 {
+		t.Fatal("flushErrors left errors held")
+	}
+}
+
+// TestPolicyErrorsShownWhilePausedAreNotMissed: an error shown through
+// do-not-disturb, or counted past the cap, is not counted again in "N
+// events while paused".
+func TestPolicyErrorsShownWhilePausedAreNotMissed(t *testing.T) {
+	var p policy
+	prefs := Prefs{PausedUntil: t0.Add(time.Hour), AllowErrorsWhilePaused: true}
+	for i := range 12 {
+		if v, _ := p.admit(prefs, t0, payment(i)); v != verdictPaused {
+			t.Fatalf("payment while paused: %v", v)
+		}
+		if v, _ := p.admit(prefs, t0, failed(i)); v != verdictShow && v != verdictErrorHeld {
+			t.Fatalf("error while paused, allowed: %v", v)
+		}
+	}
+	if out := p.flushErrors(prefs, t0.Add(ErrorWindow)); out == nil || out.title != "and 2 more failed payments" {
+		t.Fatalf("overflow while paused: %+v", out)
+	}
+	out := p.resumed(Prefs{}, t0.Add(time.Hour))
+	if out == nil || out.title != "12 events while paused" || out.body != "12 payments" {
+		t.Fatalf("resume summary = %+v", out)
+	}
+}

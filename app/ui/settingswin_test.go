@@ -105,6 +105,9 @@ func TestSettingsWindowLoadsDefaults(t *testing.T) {
 	if f.s.dnd.Selected != dndOff {
 		t.Errorf("DND %q, want %q", f.s.dnd.Selected, dndOff)
 	}
+	if !f.s.allowErrors.Checked {
+		t.Error("\"Show error notifications even while paused\" is off by default")
+	}
 	if len(f.s.mutes) != len(notify.NewCatalog(nil).Known()) || len(f.s.mutes) == 0 {
 		t.Errorf("%d mute checkboxes", len(f.s.mutes))
 	}
@@ -124,7 +127,7 @@ func TestSettingsWindowSave(t *testing.T) {
 	f.check(t, "PaymentCompleted")
 	f.check(t, "UserUpdated")
 	f.s.dnd.SetSelected(dndHour)
-	test.Tap(f.s.allowErrors)
+	test.Tap(f.s.allowErrors) // on by default: this turns it off
 	f.s.tabs.SelectIndex(2)
 	test.Tap(f.s.startAtLogin)
 	test.Tap(f.s.startHidden)
@@ -140,7 +143,7 @@ func TestSettingsWindowSave(t *testing.T) {
 	if want := []string{"PaymentCompleted", "UserUpdated"}; !reflect.DeepEqual(c.Notifications.Muted, want) {
 		t.Errorf("muted %q, want %q", c.Notifications.Muted, want)
 	}
-	if !c.Notifications.PausedUntil.Equal(settingsNow.Add(time.Hour)) || !c.Notifications.AllowErrorsWhilePaused {
+	if !c.Notifications.PausedUntil.Equal(settingsNow.Add(time.Hour)) || c.Notifications.AllowErrorsWhilePaused {
 		t.Errorf("DND not saved: until %v, allow errors %v", c.Notifications.PausedUntil, c.Notifications.AllowErrorsWhilePaused)
 	}
 	if !c.StartAtLogin || !c.StartHidden {
