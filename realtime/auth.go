@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -27,7 +28,9 @@ type Auth struct {
 // Authorizer signs subscriptions to private- and presence- channels for a
 // socket. Implementations must honour ctx. Errors matching ErrUnauthorized end
 // the session (StateFailed); errors matching ErrForbidden mark only that
-// channel forbidden; any other error is retried with backoff.
+// channel forbidden; an *AuthError with RetryAfter set is retried after that
+// wait (capped at 5 minutes) plus Config.Jitter; any other error is retried
+// with backoff. The connection stays up in every case but the first.
 type Authorizer interface {
 	Authorize(ctx context.Context, socketID, channel string) (Auth, error)
 }
@@ -63,7 +66,8 @@ type authResponse struct {
 }
 
 // Authorize implements [Authorizer]. A non-200 answer is an *[AuthError]
-// carrying Laravel's {"message": ...}.
+// carrying Laravel's {"message": ...}; for 429 and 503 its RetryAfter holds
+// the Retry-After header (Laravel's throttle middleware sends it).
 func (a HTTPAuthorizer) Authorize(ctx context.Context, socketID, channel string) (Auth, error) {
 	if a.Endpoint == "" {
 		return Auth{}, errors.New("realtime: HTTPAuthorizer has no Endpoint")
@@ -104,7 +108,11 @@ func (a HTTPAuthorizer) Authorize(ctx context.Context, socketID, channel string)
 		return Auth{}, fmt.Errorf("realtime: reading auth response for %q: %w", channel, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return Auth{}, &AuthError{Status: resp.StatusCode, Message: errorMessage(body)}
+		ae := &AuthError{Status: resp.StatusCode, Message: errorMessage(body)}
+		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+			ae.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		}
+		return Auth{}, ae
 	}
 	var ar authResponse
 	if err := json.Unmarshal(body, &ar); err != nil || ar.Auth == "" {
@@ -118,6 +126,31 @@ func (a HTTPAuthorizer) Authorize(ctx context.Context, socketID, channel string)
 		return Auth{}, fmt.Errorf("realtime: bad auth response for %q%s: %w", channel, hint, err)
 	}
 	return Auth{Auth: ar.Auth, ChannelData: ar.ChannelData, SharedSecret: ar.SharedSecret}, nil
+}
+
+// parseRetryAfter reads a Retry-After value, delta-seconds or an HTTP-date
+// (RFC 9110 10.2.3), as a wait from now capped at maxRetryAfter. It returns
+// 0 for an empty, unparsable or past value.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	var d time.Duration
+	if strings.Trim(v, "0123456789") == "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil || n > uint64(maxRetryAfter/time.Second) {
+			return maxRetryAfter // only ErrRange: too many digits
+		}
+		d = time.Duration(n) * time.Second
+	} else {
+		t, err := http.ParseTime(v)
+		if err != nil {
+			return 0
+		}
+		d = t.Sub(now)
+	}
+	return min(max(d, 0), maxRetryAfter)
 }
 
 // errorMessage extracts Laravel's {"message": ...} or a short text excerpt.

@@ -92,8 +92,30 @@ type Config struct {
 	SubscribeTimeout time.Duration
 	// Backoff returns the delay before reconnection attempt n (n >= 1). nil
 	// means DefaultBackoff. It is also used, with a 1 s floor, between
-	// retries of a failed subscription.
+	// retries of a failed subscription (authoriser error without
+	// Retry-After, server refusal, timeout): n counts that channel's
+	// failures on the current connection and starts again at 1 after the
+	// server confirms the subscription or on a new connection. With
+	// DefaultBackoff a channel whose authorisation keeps failing therefore
+	// backs off with full jitter up to 60 s.
 	Backoff func(attempt int) time.Duration
+	// Jitter returns a random delay that spreads the retries of many
+	// clients hit by the same event; a negative value counts as 0. nil means
+	// DefaultJitter, uniform in [0, 1 s]. It is used:
+	//   - before the first reconnection attempt after the server closed a
+	//     live connection (4200-4299 "reconnect now", Soketi's graceful
+	//     shutdown; 4000, switching to TLS; any other code) or the
+	//     connection was lost (dropped socket, no pong), added to the 1 s
+	//     minimum for 4100-4199. A restarted or dead Soketi node makes every
+	//     client reconnect at once; with the default 2,000 clients arrive
+	//     spread over one second instead of in the same millisecond. The
+	//     cost is latency: on average 0.5 s, at most 1 s, more before that
+	//     first attempt. Later attempts of a failure streak use Backoff;
+	//     Connect, Reconnect and a wake from sleep connect at once.
+	//   - after the wait an authorisation endpoint asked for with
+	//     Retry-After (see AuthError.RetryAfter), so that channels
+	//     throttled together do not come back in the same instant.
+	Jitter func() time.Duration
 	// Logger receives diagnostics; nil discards them. Tokens and signatures
 	// are never logged.
 	Logger *slog.Logger
@@ -167,6 +189,9 @@ func newSettings(cfg Config) (*settings, error) {
 	}
 	if s.Backoff == nil {
 		s.Backoff = DefaultBackoff
+	}
+	if s.Jitter == nil {
+		s.Jitter = DefaultJitter
 	}
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.DiscardHandler)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 )
 
 var (
@@ -38,6 +39,13 @@ type AuthError struct {
 	Status int
 	// Message is Laravel's JSON "message", or a short excerpt of the body.
 	Message string
+	// RetryAfter is how long the endpoint asked to wait with Retry-After
+	// (delta-seconds or an HTTP-date) on a 429 or 503, capped at 5 minutes;
+	// 0 when absent, unparsable or not in the future. When it is set the
+	// client retries that channel alone after RetryAfter plus
+	// Config.Jitter, on the same connection, instead of backing off; a
+	// custom Authorizer may return an *AuthError with RetryAfter too.
+	RetryAfter time.Duration
 }
 
 // Error describes the failure without any credential.

@@ -266,12 +266,15 @@ func TestIntegrationGracefulShutdown4200(t *testing.T) {
 	if err := st.soketi.Restart(ctx); err != nil { // SIGTERM: 4200 to every client
 		t.Fatal(err)
 	}
-	// 4200 means "reconnect now": straight to connecting, no waiting state.
-	sc := r.waitState(t, StateConnecting, 10*time.Second)
+	// 4200 means "reconnect now": the first attempt waits only Jitter
+	// (at most 1 s by default), so that a fleet does not come back at once.
+	sc := r.waitState(t, StateUnavailable, 10*time.Second)
 	var ce *CloseError
-	if sc.Previous != StateConnected || !errors.As(sc.Err, &ce) || ce.Code != 4200 {
+	if sc.Previous != StateConnected || !errors.As(sc.Err, &ce) || ce.Code != 4200 ||
+		sc.NextAttempt.IsZero() || time.Until(sc.NextAttempt) > jitterMax {
 		t.Fatalf("after graceful stop: %+v", sc)
 	}
+	r.waitState(t, StateConnecting, 2*time.Second)
 	r.waitState(t, StateConnected, time.Minute)
 	r.waitSub(t, "tenant.2", SubscriptionSubscribed, 10*time.Second)
 	st.trigger(t, "tenant.2", "TenantUpdated", map[string]any{"id": 2})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 )
 
@@ -286,7 +287,13 @@ func (l *loop) lost(code int, err error) {
 	if stable {
 		l.attempt = 0
 	}
-	switch closeActionFor(code) {
+	act := closeActionFor(code)
+	// The first attempt after a live connection ends (or after "reconnect
+	// now", even during the handshake) is spread by Jitter: a restarting
+	// or dead node sends every client here at the same moment. Attempts
+	// of a failure streak use Backoff.
+	first := l.attempt == 0 && (wasConnected || act == actNow)
+	switch act {
 	case actStop:
 		l.fail(err)
 	case actTLS:
@@ -296,23 +303,41 @@ func (l *loop) lost(code int, err error) {
 		}
 		l.useTLS = true
 		l.attempt++
+		if first {
+			l.retryJittered(0, err)
+			return
+		}
 		l.connect(err)
 	case actNow:
-		healthy := l.attempt == 0
 		l.attempt++
-		if healthy {
-			l.connect(err)
+		if first {
+			l.retryJittered(0, err)
 			return
 		}
 		l.waitAndRetry(l.s.Backoff(l.attempt), err)
 	default:
-		l.attempt++
-		d := l.s.Backoff(l.attempt)
+		var floor time.Duration
 		if code >= 4100 && code <= 4199 {
-			d = max(d, time.Second)
+			floor = time.Second // the protocol asks for at least 1 s
 		}
-		l.waitAndRetry(d, err)
+		l.attempt++
+		if first {
+			l.retryJittered(floor, err)
+			return
+		}
+		l.waitAndRetry(max(l.s.Backoff(l.attempt), floor), err)
 	}
+}
+
+// retryJittered schedules the first reconnection attempt floor plus Jitter
+// from now, or connects at once when that is no wait at all.
+func (l *loop) retryJittered(floor time.Duration, err error) {
+	d := floor + max(l.s.Jitter(), 0)
+	if d <= 0 {
+		l.connect(err)
+		return
+	}
+	l.waitAndRetry(d, err)
 }
 
 func (l *loop) fail(err error) {
@@ -595,9 +620,38 @@ func (l *loop) authDone(ev connEvent) {
 		l.c.setSubStatus(ev.channel, SubscriptionForbidden, fmt.Errorf("realtime: authorising %q: %w", ev.channel, ev.err))
 		l.armSubTimer()
 	default:
-		l.subFailed(ev.channel, s, fmt.Errorf("realtime: authorising %q: %w", ev.channel, ev.err), false)
+		var ae *AuthError
+		if errors.As(ev.err, &ae) && ae.RetryAfter > 0 {
+			l.authRetryAfter(ev.channel, s, ae, ev.err)
+		} else {
+			l.subFailed(ev.channel, s, fmt.Errorf("realtime: authorising %q: %w", ev.channel, ev.err), false)
+		}
 		l.armSubTimer()
 	}
+}
+
+// authRetryAfter handles an authoriser answer that asked to wait
+// (Retry-After on a 429 or 503): the channel alone waits that long, capped at
+// maxRetryAfter, plus Jitter, then tries again on the same connection.
+func (l *loop) authRetryAfter(ch string, s *connSub, ae *AuthError, cause error) {
+	s.retries++
+	d := min(ae.RetryAfter, maxRetryAfter) + max(l.s.Jitter(), 0)
+	d = max(d, minSubRetry)
+	at := time.Now().Add(d)
+	s.phase, s.deadline = phaseWaitRetry, at
+	var what string
+	switch ae.Status {
+	case http.StatusTooManyRequests:
+		what = "rate limited"
+	case http.StatusServiceUnavailable:
+		what = "endpoint unavailable (HTTP 503)"
+	default:
+		what = fmt.Sprintf("endpoint asked to wait (HTTP %d)", ae.Status)
+	}
+	err := fmt.Errorf("realtime: authorising %q: %s, retrying at %s: %w",
+		ch, what, at.Format("2006-01-02T15:04:05.000Z07:00"), cause)
+	l.log.Warn("realtime: authorisation throttled", "channel", ch, "status", ae.Status, "retry_in", d)
+	l.c.setSubStatus(ch, SubscriptionFailed, err)
 }
 
 func (l *loop) subscribed(ch string) {

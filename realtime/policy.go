@@ -15,6 +15,11 @@ const (
 	// the code of a close that carries none (1005/1006), as Reverb sends the
 	// code as a message and then drops TCP.
 	errorCloseWindow = 2 * time.Second
+	// jitterMax is the upper bound of DefaultJitter.
+	jitterMax = time.Second
+	// maxRetryAfter caps the wait an authorisation endpoint may ask for
+	// with Retry-After.
+	maxRetryAfter = 5 * time.Minute
 )
 
 // DefaultBackoff returns the delay before reconnection attempt number attempt
@@ -22,6 +27,14 @@ const (
 // [0, min(60 s, 1 s * 2^(attempt-1))]. It keeps no state.
 func DefaultBackoff(attempt int) time.Duration {
 	return rand.N(backoffCeiling(attempt) + 1)
+}
+
+// DefaultJitter returns a uniformly random duration in [0, 1 s]. It is the
+// default Config.Jitter: the delay before the first reconnection attempt after
+// the server closed a live connection or the connection was lost, and the
+// extra wait after an authorisation endpoint's Retry-After. It keeps no state.
+func DefaultJitter() time.Duration {
+	return rand.N(jitterMax + 1)
 }
 
 // backoffCeiling is the upper bound DefaultBackoff draws from.

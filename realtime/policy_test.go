@@ -72,6 +72,9 @@ type closeCase struct {
 	redial bool  // whether the client dials again (within 10 virtual minutes)
 }
 
+// testJitter is the Config.Jitter of tests that check reconnection times.
+const testJitter = 700 * time.Millisecond
+
 func TestClosePolicy(t *testing.T) {
 	pusherErr := func(code int) func(fc *fakeConn) {
 		return func(fc *fakeConn) {
@@ -83,12 +86,12 @@ func TestClosePolicy(t *testing.T) {
 		{"4009 unauthorised close", func(fc *fakeConn) { fc.closeWith(4009, "") }, StateFailed, 4009, false},
 		{"4301 backs off", func(fc *fakeConn) { fc.closeWith(4301, "") }, StateUnavailable, 4301, true},
 		{"4100 over capacity backs off", func(fc *fakeConn) { fc.closeWith(4100, "") }, StateUnavailable, 4100, true},
-		{"4200 reconnect now", func(fc *fakeConn) { fc.closeWith(4200, "Server closed") }, StateConnecting, 4200, true},
-		{"4201 pong not received", func(fc *fakeConn) { fc.closeWith(4201, "") }, StateConnecting, 4201, true},
+		{"4200 reconnect now", func(fc *fakeConn) { fc.closeWith(4200, "Server closed") }, StateUnavailable, 4200, true},
+		{"4201 pong not received", func(fc *fakeConn) { fc.closeWith(4201, "") }, StateUnavailable, 4201, true},
 		{"1000 normal backs off", func(fc *fakeConn) { fc.closeWith(1000, "") }, StateUnavailable, 1000, true},
 		{"1006 drop backs off", func(fc *fakeConn) { fc.drop() }, StateUnavailable, 0, true},
 		{"reverb 4001 error then TCP drop", func(fc *fakeConn) { pusherErr(4001)(fc); fc.drop() }, StateFailed, 4001, false},
-		{"reverb 4201 error then TCP drop", func(fc *fakeConn) { pusherErr(4201)(fc); fc.drop() }, StateConnecting, 4201, true},
+		{"reverb 4201 error then TCP drop", func(fc *fakeConn) { pusherErr(4201)(fc); fc.drop() }, StateUnavailable, 4201, true},
 		{"error then close without status", func(fc *fakeConn) { pusherErr(4004)(fc); fc.closeWith(1005, "") }, StateFailed, 4004, false},
 		{"stale error is not used", func(fc *fakeConn) {
 			pusherErr(4001)(fc)
@@ -103,9 +106,7 @@ func TestClosePolicy(t *testing.T) {
 				r := newRecorder()
 				cfg := testConfig(s, r)
 				cfg.Backoff = func(n int) time.Duration { return time.Duration(n) * 10 * time.Second }
-				if tc.code == 4100 {
-					cfg.Backoff = func(int) time.Duration { return 0 } // the 1 s floor applies
-				}
+				cfg.Jitter = func() time.Duration { return testJitter }
 				c := newTestClient(t, s, cfg)
 				c.Connect()
 				fc := s.next(t, time.Second)
@@ -125,10 +126,12 @@ func TestClosePolicy(t *testing.T) {
 				}
 				switch tc.state {
 				case StateUnavailable:
+					// The first attempt after a live connection ends
+					// waits Jitter, on top of 1 s for 4100-4199.
 					wait := time.Until(sc.NextAttempt)
-					want := 10 * time.Second
+					want := testJitter
 					if tc.code == 4100 {
-						want = time.Second
+						want = time.Second + testJitter
 					}
 					if wait != want {
 						t.Errorf("next attempt in %s, want %s", wait, want)
@@ -250,11 +253,12 @@ func TestTLSRequiredSwitchesToWSS(t *testing.T) {
 		fc := s.next(t, time.Second)
 		r.waitState(t, StateConnected, time.Second)
 		fc.closeWith(4000, "Application only accepts SSL connections, reconnect using wss://")
-		sc := r.waitState(t, StateConnecting, time.Second)
+		sc := r.waitState(t, StateUnavailable, time.Second) // first attempt: jittered
 		var ce *CloseError
-		if !errors.As(sc.Err, &ce) || ce.Code != 4000 {
-			t.Fatalf("cause %v", sc.Err)
+		if !errors.As(sc.Err, &ce) || ce.Code != 4000 || time.Until(sc.NextAttempt) > jitterMax {
+			t.Fatalf("change %+v", sc)
 		}
+		r.waitState(t, StateConnecting, 2*time.Second)
 		r.waitState(t, StateUnavailable, time.Minute) // the fake speaks no TLS
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -280,6 +284,13 @@ func TestBackoffSequenceAndStableReset(t *testing.T) {
 			attempts = append(attempts, n)
 			mu.Unlock()
 			return time.Duration(n) * time.Second
+		}
+		jitters := 0
+		cfg.Jitter = func() time.Duration {
+			mu.Lock()
+			jitters++
+			mu.Unlock()
+			return testJitter
 		}
 		c := newTestClient(t, s, cfg)
 		c.Connect()
@@ -307,9 +318,11 @@ func TestBackoffSequenceAndStableReset(t *testing.T) {
 		s.next(t, time.Minute)
 		mu.Lock()
 		defer mu.Unlock()
-		want := []int{1, 2, 3, 4, 5, 1} // 4 refused, 5 after a young drop, 1 after a stable one
-		if fmt.Sprint(attempts) != fmt.Sprint(want) {
-			t.Fatalf("Backoff attempts %v, want %v", attempts, want)
+		// 4 refused, 5 after a young drop; after a stable one the first
+		// attempt waits Jitter instead, and the streak starts again.
+		want := []int{1, 2, 3, 4, 5}
+		if fmt.Sprint(attempts) != fmt.Sprint(want) || jitters != 1 {
+			t.Fatalf("Backoff attempts %v, want %v; %d jitters, want 1", attempts, want, jitters)
 		}
 	})
 }

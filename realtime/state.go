@@ -71,7 +71,9 @@ const (
 	// the current connection.
 	SubscriptionSubscribed
 	// SubscriptionFailed means the last attempt failed (server error,
-	// timeout, authoriser error); the client retries with backoff.
+	// timeout, authoriser error); the client retries with backoff, or at
+	// the time the error names when the authoriser asked to wait
+	// (Retry-After on a 429 or 503).
 	SubscriptionFailed
 	// SubscriptionForbidden means the authoriser answered 403: the user may
 	// not join this channel. It is retried only on the next connection.
