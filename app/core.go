@@ -597,9 +597,8 @@ func (c *Core) refresh() {
 	now := c.deps.Now()
 	st := c.status()
 	if t := c.deps.Tray; t != nil {
-		icon := tray.IconPNG(st.Shown(now), c.unread)
 		if key := fmt.Sprintf("%s/%t", st.Shown(now), c.unread > 0); key != c.lastIcon {
-			t.SetIcon(icon)
+			t.SetIcon(tray.IconPNG(st.Shown(now), c.unread))
 			c.lastIcon = key
 		}
 		if m := tray.NewModel(st, c.unread, now); !c.menuSet || m != c.lastModel {
@@ -817,7 +816,8 @@ func (c *Core) setBanner(key, text string) {
 	}
 }
 
-// Banners returns the banner lines in display order (tests).
+// Banners returns a copy of the banner lines by key ("tray", "config",
+// "connection", "delivery"); tests read it.
 func (c *Core) Banners() map[string]string { return maps.Clone(c.banners) }
 
 // showWindow asks the window process to show a window, starting it if

@@ -47,23 +47,24 @@ func RunCore(opts CoreOptions) error {
 		return fmt.Errorf("find the per-user socket: %w", err)
 	}
 
-	var core *Core // set before the server delivers anything: OnConnect waits for it
+	// The server is claimed before anything else (a second launch must
+	// only ask the first to show its window), but the core that serves
+	// its peers is made after. toCore waits for it; when the start failed
+	// there is none and the request is dropped.
+	var core *Core // set before ready is closed; nil when the start failed
 	ready := make(chan struct{})
+	toCore := func(f func(*Core)) {
+		<-ready
+		if core != nil {
+			f(core)
+		}
+	}
 	server, err := ipc.Listen(ipc.ServerOptions{
-		Path:   socket,
-		Logger: log.With("component", "ipc"),
-		OnConnect: func(p *ipc.Peer) {
-			<-ready
-			core.PeerConnected(p)
-		},
-		OnMessage: func(p *ipc.Peer, m ipc.Message) {
-			<-ready
-			core.PeerMessage(p, m)
-		},
-		OnDisconnect: func(p *ipc.Peer) {
-			<-ready
-			core.PeerDisconnected(p)
-		},
+		Path:         socket,
+		Logger:       log.With("component", "ipc"),
+		OnConnect:    func(p *ipc.Peer) { toCore(func(c *Core) { c.PeerConnected(p) }) },
+		OnMessage:    func(p *ipc.Peer, m ipc.Message) { toCore(func(c *Core) { c.PeerMessage(p, m) }) },
+		OnDisconnect: func(p *ipc.Peer) { toCore(func(c *Core) { c.PeerDisconnected(p) }) },
 	})
 	if errors.Is(err, ipc.ErrAlreadyRunning) {
 		log.Info("EchoTray is already running; asking it to show its window")
