@@ -38,13 +38,10 @@ func readCPU(pid int) (float64, error) {
 
 // statCPU reads utime+stime, in seconds, from the text of /proc/PID/stat.
 func statCPU(b []byte) (float64, error) {
-	// The command name (field 2) is in parentheses and may hold spaces
-	// and parentheses: the fields after it start at the last ')'.
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
+	f, ok := fieldsAfterName(b)
+	if !ok {
 		return 0, fmt.Errorf("no ')' in %q", b)
 	}
-	f := strings.Fields(string(b[i+1:]))
 	// f[0] is field 3 (state); utime is field 14, stime field 15.
 	if len(f) < 13 {
 		return 0, fmt.Errorf("%d fields after the name", len(f))
@@ -100,14 +97,30 @@ func sample(pid int) (procSample, error) {
 	return s, nil
 }
 
-// alive reports whether /proc/PID exists and the process is not a zombie.
-func alive(pid int) bool {
+// fieldsAfterName splits the text of /proc/PID/stat after the command
+// name: field 2 is in parentheses and may hold spaces and parentheses, so
+// the fields after it start at the last ')'. f[0] is field 3 (the state).
+func fieldsAfterName(b []byte) (f []string, ok bool) {
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return nil, false
+	}
+	return strings.Fields(string(b[i+1:])), true
+}
+
+// statFields is fieldsAfterName of pid's /proc/PID/stat.
+func statFields(pid int) ([]string, bool) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return false
+		return nil, false
 	}
-	i := bytes.LastIndexByte(b, ')')
-	return i > 0 && i+2 < len(b) && b[i+2] != 'Z'
+	return fieldsAfterName(b)
+}
+
+// alive reports whether /proc/PID exists and the process is not a zombie.
+func alive(pid int) bool {
+	f, ok := statFields(pid)
+	return ok && len(f) > 0 && f[0] != "Z"
 }
 
 // exists reports whether /proc/PID exists at all (a zombie too: it is gone
@@ -117,9 +130,10 @@ func exists(pid int) bool {
 	return err == nil
 }
 
-// children returns the pids whose parent is ppid and whose executable's
-// base name is name ("" for any).
-func children(ppid int, name string) []int {
+// liveProcs returns the pids of the processes that are not zombies and
+// for which keep, given the pid and its stat fields after the name (f[1]
+// the parent, f[2] the process group), returns true.
+func liveProcs(keep func(pid int, f []string) bool) []int {
 	ents, _ := os.ReadDir("/proc")
 	var out []int
 	for _, e := range ents {
@@ -127,56 +141,36 @@ func children(ppid int, name string) []int {
 		if err != nil {
 			continue
 		}
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
+		f, ok := statFields(pid)
+		if !ok || len(f) < 3 || f[0] == "Z" {
 			continue
 		}
-		i := bytes.LastIndexByte(b, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(string(b[i+1:]))
-		if len(f) < 2 || f[0] == "Z" {
-			continue
-		}
-		if p, _ := strconv.Atoi(f[1]); p != ppid {
-			continue
-		}
-		if name != "" {
-			exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
-			if err != nil || filepath.Base(exe) != name {
-				continue
-			}
-		}
-		out = append(out, pid)
-	}
-	return out
-}
-
-// inGroup returns the live pids of process group pgid.
-func inGroup(pgid int) []int {
-	ents, _ := os.ReadDir("/proc")
-	var out []int
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			continue
-		}
-		i := bytes.LastIndexByte(b, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(string(b[i+1:]))
-		if len(f) < 3 || f[0] == "Z" {
-			continue
-		}
-		if g, _ := strconv.Atoi(f[2]); g == pgid {
+		if keep(pid, f) {
 			out = append(out, pid)
 		}
 	}
 	return out
+}
+
+// children returns the pids whose parent is ppid and whose executable's
+// base name is name ("" for any).
+func children(ppid int, name string) []int {
+	return liveProcs(func(pid int, f []string) bool {
+		if p, _ := strconv.Atoi(f[1]); p != ppid {
+			return false
+		}
+		if name == "" {
+			return true
+		}
+		exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
+		return err == nil && filepath.Base(exe) == name
+	})
+}
+
+// inGroup returns the live pids of process group pgid.
+func inGroup(pgid int) []int {
+	return liveProcs(func(_ int, f []string) bool {
+		g, _ := strconv.Atoi(f[2])
+		return g == pgid
+	})
 }
