@@ -71,8 +71,9 @@ type Soketi struct {
 	nodeBin string
 	dir     string
 
-	mu   sync.Mutex // serialises start, Stop, Kill and Restart
-	proc *process   // nil when not running
+	mu      sync.Mutex // serialises start, Stop, Kill and Restart
+	proc    *process   // nil when not running
+	release func()     // drops the claim on Port; nil when none is held
 }
 
 // process is one Soketi run.
@@ -107,9 +108,11 @@ func StartSoketi(ctx context.Context, opts SoketiOptions) (*Soketi, error) {
 		dir:     dir,
 	}
 	if s.Port == 0 {
-		if s.Port, err = FreePort(); err != nil {
+		if s.Port, s.release, err = claimFreePort(); err != nil {
 			return nil, err
 		}
+	} else if release, ok := claimPort(s.Port); ok {
+		s.release = release
 	}
 	if s.AppID == "" {
 		s.AppID = strconv.Itoa(100000 + int(randUint32()%900000))
@@ -125,15 +128,17 @@ func StartSoketi(ctx context.Context, opts SoketiOptions) (*Soketi, error) {
 	for attempt := 1; ; attempt++ {
 		err = s.start(ctx)
 		// A port we picked ourselves may be taken before Soketi binds it
-		// (another test binary, another server): pick another one.
+		// (a server that does not claim ports): pick another one.
 		if err == nil || opts.Port != 0 || !errors.Is(err, errPortTaken) || attempt == 5 {
 			break
 		}
-		if s.Port, err = FreePort(); err != nil {
+		s.dropClaim()
+		if s.Port, s.release, err = claimFreePort(); err != nil {
 			break
 		}
 	}
 	if err != nil {
+		s.dropClaim()
 		return nil, err
 	}
 	return s, nil
@@ -189,7 +194,16 @@ func (s *Soketi) PID() int {
 func (s *Soketi) Stop() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer s.dropClaim()
 	return s.stop()
+}
+
+// dropClaim releases the claim on Port; s.mu must be held.
+func (s *Soketi) dropClaim() {
+	if s.release != nil {
+		s.release()
+		s.release = nil
+	}
 }
 
 // Kill kills Soketi's process group with SIGKILL, so clients see an abrupt
@@ -197,6 +211,7 @@ func (s *Soketi) Stop() error {
 func (s *Soketi) Kill() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer s.dropClaim()
 	p := s.proc
 	if p == nil {
 		return nil
@@ -276,7 +291,7 @@ func (s *Soketi) start(ctx context.Context) error {
 		return fmt.Errorf("devstack: soketi port %d is not free: %w (%w)", s.Port, err, errPortTaken)
 	}
 	ln.Close()
-	metricsPort, err := FreePort()
+	metricsPort, releaseMetrics, err := claimFreePort()
 	if err != nil {
 		return err
 	}
@@ -293,11 +308,13 @@ func (s *Soketi) start(ctx context.Context) error {
 	cmd.Stderr = w
 	cmd.SysProcAttr = sysProcAttr()
 	if err := cmd.Start(); err != nil {
+		releaseMetrics()
 		return fmt.Errorf("devstack: start soketi: %w", err)
 	}
 	p := &process{cmd: cmd, out: out, done: make(chan struct{})}
 	go func() {
 		p.err = cmd.Wait()
+		releaseMetrics()
 		close(p.done)
 	}()
 	if err := s.waitReady(ctx, p); err != nil {
@@ -351,7 +368,7 @@ func (s *Soketi) waitReady(ctx context.Context, p *process) error {
 		}
 		var apiErr *publish.APIError
 		if errors.As(err, &apiErr) {
-			return fmt.Errorf("the port answers for another app (is another server using it?): %w", err)
+			return fmt.Errorf("the port answers for another app (is another server using it?): %w (%w)", err, errPortTaken)
 		}
 		select {
 		case <-p.done:
@@ -363,7 +380,8 @@ func (s *Soketi) waitReady(ctx context.Context, p *process) error {
 	}
 }
 
-// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago and
+// that no devstack server of this user has claimed.
 //
 // The port is drawn at random from below the kernel's ephemeral range, so
 // neither an outgoing connection nor another listener on port 0 can take it
@@ -371,22 +389,43 @@ func (s *Soketi) waitReady(ctx context.Context, p *process) error {
 // time while parallel test binaries run). If that range is unusable it falls
 // back to a port the kernel picks.
 func FreePort() (int, error) {
+	p, release, err := claimFreePort()
+	if err != nil {
+		return 0, err
+	}
+	release()
+	return p, nil
+}
+
+// claimFreePort is FreePort that keeps the claim on the port until release
+// is called (or the process exits).
+func claimFreePort() (int, func(), error) {
 	lo, hi := freePortRange()
 	for range 64 {
 		p := lo + int(randUint32()%uint32(hi-lo))
+		release, ok := claimPort(p)
+		if !ok {
+			continue
+		}
 		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
 		if err != nil {
+			release()
 			continue
 		}
 		ln.Close()
-		return p, nil
+		return p, release, nil
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return 0, fmt.Errorf("devstack: find a free port: %w", err)
+		return 0, nil, fmt.Errorf("devstack: find a free port: %w", err)
 	}
 	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
+	p := ln.Addr().(*net.TCPAddr).Port
+	release, _ := claimPort(p)
+	if release == nil {
+		release = func() {}
+	}
+	return p, release, nil
 }
 
 // freePortRange is the range FreePort draws from: [20000, start of the
