@@ -30,13 +30,16 @@ const (
 	DefaultPusherScheme = "http"
 	DefaultCluster      = "mt1"
 	DefaultNamespace    = `App\Events`
-	DefaultLogLevel     = "info"
-	DefaultMaxEntries   = history.DefaultMaxEntries
-	DefaultMaxAgeDays   = int(history.DefaultMaxAge / (24 * time.Hour))
-	DefaultFloodLimit   = notify.DefaultFloodLimit
-	DefaultFloodWindow  = notify.DefaultFloodWindow
-	configFileName      = "config.json"
-	appDirName          = "echotray"
+	// DefaultNotificationChannel is Laravel's default channel for a
+	// user's broadcast notifications (Echo's .notification()).
+	DefaultNotificationChannel = "private-App.Models.User.{id}"
+	DefaultLogLevel            = "info"
+	DefaultMaxEntries          = history.DefaultMaxEntries
+	DefaultMaxAgeDays          = int(history.DefaultMaxAge / (24 * time.Hour))
+	DefaultFloodLimit          = notify.DefaultFloodLimit
+	DefaultFloodWindow         = notify.DefaultFloodWindow
+	configFileName             = "config.json"
+	appDirName                 = "echotray"
 )
 
 // Environment variables that override the config file.
@@ -94,6 +97,17 @@ type NotificationConfig struct {
 	AllowErrorsWhilePaused bool                       `json:"allow_errors_while_paused"`
 	FloodLimit             int                        `json:"flood_limit"`  // notifications per window before a summary
 	FloodWindow            Duration                   `json:"flood_window"` // e.g. "10s"
+	// Channel is the private channel Laravel broadcasts the user's
+	// notifications on; "{id}" stands for the user id. Empty turns
+	// Laravel notifications off.
+	Channel string `json:"channel"`
+}
+
+// ChannelsConfig lists channels a deployment adds to the ones the role
+// needs, e.g. encrypted variants of the seed's channels.
+type ChannelsConfig struct {
+	// Extra channel names; "{tenant_id}" and "{user_id}" are replaced.
+	Extra []string `json:"extra,omitempty"`
 }
 
 // HistoryConfig bounds the history.
@@ -109,6 +123,7 @@ type Config struct {
 	Pusher        PusherConfig       `json:"pusher"`
 	Namespace     string             `json:"namespace"`
 	Notifications NotificationConfig `json:"notifications"`
+	Channels      ChannelsConfig     `json:"channels"`
 	History       HistoryConfig      `json:"history"`
 	StartAtLogin  bool               `json:"start_at_login"`
 	StartHidden   bool               `json:"start_hidden"`
@@ -140,6 +155,7 @@ func DefaultConfig() Config {
 
 			// Errors show while paused unless the user turns it off.
 			AllowErrorsWhilePaused: true,
+			Channel:                DefaultNotificationChannel,
 		},
 		History:  HistoryConfig{MaxEntries: DefaultMaxEntries, MaxAgeDays: DefaultMaxAgeDays},
 		LogLevel: DefaultLogLevel,

@@ -70,6 +70,13 @@ type Entry struct {
 	Data    json.RawMessage // the raw payload
 	Read    bool            // whether the user has seen it in the history window
 	Key     string          // de-duplication key; empty means none, else unique
+	// Account is who received it: server + "#" + user id. The store
+	// fills it in from its current account when empty.
+	Account string
+	// ExternalID is the Laravel notification's UUID for entries that came
+	// from a database notification (live or caught up); empty otherwise.
+	// It is unique per account and is what read sync sends back.
+	ExternalID string
 }
 
 // HistoryWriter is the part of the history store the Center needs.

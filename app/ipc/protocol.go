@@ -127,6 +127,8 @@ type Message struct {
 	State  *State        `json:"state,omitempty"`  // state: the core's state
 	Added  *notify.Entry `json:"added,omitempty"`  // entry-added: the stored entry
 	Text   string        `json:"text,omitempty"`   // error: the plain-text reason
+	IDs    []int64       `json:"ids,omitempty"`    // history-changed: entries just marked read
+	Purge  bool          `json:"purge,omitempty"`  // sign-out: also remove the account's history
 }
 
 // State is the core's state as a window process shows it.
@@ -140,6 +142,28 @@ type State struct {
 	Banners     []string  `json:"banners,omitempty"`      // plain sentences for the history window, in order
 	KeyringDown bool      `json:"keyring_down,omitempty"` // the keyring is unusable
 	SessionOnly bool      `json:"session_only,omitempty"` // the token lives only as long as the core
+
+	// Account is the history account of the signed-in (or last) user,
+	// server + "#" + user id: the window shows only its entries.
+	Account string `json:"account,omitempty"`
+	// Since is when Conn took its current value (offline since, connected since).
+	Since time.Time `json:"since,omitzero"`
+	// Reason is a plain sentence why the connection is offline or failed.
+	Reason string `json:"reason,omitempty"`
+	// Warning is a plain sentence about a partial failure while
+	// connected, e.g. "Connected, but personal notifications are
+	// unavailable: the server refused them." Empty when all is well.
+	Warning string `json:"warning,omitempty"`
+	// Channels lists the subscriptions and how each one stands.
+	Channels []ChannelState `json:"channels,omitempty"`
+}
+
+// ChannelState is one subscription as the status line shows it.
+type ChannelState struct {
+	Name   string `json:"name"`             // the channel name (for logs and tooltips)
+	Kind   string `json:"kind"`             // "tenant", "personal", "admin", "notifications" or "extra"
+	OK     bool   `json:"ok"`               // subscribed
+	Reason string `json:"reason,omitempty"` // plain words when not OK
 }
 
 // clientOp reports whether a client may send op after its hello.
