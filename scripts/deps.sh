@@ -19,6 +19,12 @@ want=(
 	# a real tray host (its systray owns org.kde.StatusNotifierWatcher) and a
 	# window manager, for the headless demo and the end-to-end tests
 	xfce4-panel xfwm4
+	# the dev stack's Soketi cluster (devstack.StartCluster): Redis for the
+	# nodes' adapter, haproxy in front of them
+	redis-server haproxy
+	# the dev stack's real Laravel app (devstack/laravelapp): Laravel 8, Guzzle,
+	# PHP's CLI and built-in server, SQLite and curl (no Composer)
+	php-laravel-framework php-guzzlehttp-guzzle php-cli php-sqlite3 php-curl php-mbstring
 )
 if [[ "${1:-}" == dist ]]; then
 	want+=(gcc-mingw-w64-x86-64 nsis lintian debootstrap dpkg-dev xz-utils wine wine64 desktop-file-utils appstream python3 make)

@@ -1,0 +1,12 @@
+<?php
+
+namespace App\Events;
+
+/**
+ * The user's account was suspended (private-user.{id}).
+ *
+ * Payload: {"user": {...}, "reason", "event_id", "timestamp"}
+ */
+class AccountSuspended extends UserEvent
+{
+}
