@@ -61,7 +61,9 @@ func openStore(path string, opts Options, configure func(*Store)) (*Store, error
 	defer cancel()
 
 	params := url.Values{
-		"_pragma":       {fmt.Sprintf("busy_timeout(%d)", busyTimeoutMS)},
+		// temp_store: statement journals (an UPDATE whose triggers write
+		// the full-text index) in memory, not in temporary files.
+		"_pragma":       {fmt.Sprintf("busy_timeout(%d)", busyTimeoutMS), "temp_store(MEMORY)"},
 		"_journal_mode": {"WAL"},
 		"_synchronous":  {"NORMAL"},
 		"_txlock":       {"immediate"}, // writers queue on busy_timeout, never deadlock on upgrade
@@ -134,6 +136,9 @@ func openStore(path string, opts Options, configure func(*Store)) (*Store, error
 		pruneFirst:  firstPruneDelay,
 		pruneEvery:  pruneInterval,
 		pruneAfterN: pruneBatchN,
+		indexed:     make(chan struct{}),
+		indexDone:   make(chan struct{}),
+		indexBatch:  indexBatchN,
 	}
 	if s.maxEntries == 0 {
 		s.maxEntries = DefaultMaxEntries
@@ -146,6 +151,7 @@ func openStore(path string, opts Options, configure func(*Store)) (*Store, error
 	}
 	s.lastPrune = s.now()
 	go s.pruneLoop()
+	go s.indexLoop()
 	return s, nil
 }
 

@@ -9,13 +9,15 @@ import (
 )
 
 // Prune deletes the entries beyond the retention limits: older than MaxAge
-// or not among the MaxEntries newest. It deletes in small transactions, so
-// an Add waits at most for one of them, and returns how many entries it
-// deleted. The store calls it in the background (shortly after opening,
-// after a burst of inserts, and every hour); call it directly only to force
-// a prune.
+// (whoever's they are) or not among the MaxEntries newest of their account
+// (each account keeps its own MaxEntries: a busy cashier's history does not
+// push out a colleague's). It deletes in small transactions, so an Add
+// waits at most for one of them, and returns how many entries it deleted.
+// The store calls it in the background (shortly after opening, after a
+// burst of inserts, and every hour); call it directly only to force a
+// prune.
 func (s *Store) Prune(ctx context.Context) (int, error) {
-	cutoffID, err := s.cutoffID(ctx)
+	cutoffs, err := s.cutoffIDs(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -23,22 +25,19 @@ func (s *Store) Prune(ctx context.Context) (int, error) {
 	if s.maxAge > 0 {
 		oldest = s.now().Add(-s.maxAge).UnixNano()
 	}
-	if cutoffID == 0 && oldest == 0 {
-		return 0, nil
-	}
 	total := 0
-	if cutoffID > 0 {
-		n, err := s.deleteChunks(ctx, "SELECT id FROM entries WHERE id < ? ORDER BY id LIMIT ?", cutoffID)
+	for _, c := range cutoffs {
+		n, err := s.deleteChunks(ctx, "SELECT id FROM entries WHERE account = ? AND id < ? ORDER BY id LIMIT ?", c.account, c.id)
 		total += n
 		if err != nil {
-			return total, err
+			return total, fmt.Errorf("prune history: %w", err)
 		}
 	}
 	if oldest != 0 {
 		n, err := s.deleteChunks(ctx, "SELECT id FROM entries WHERE time < ? LIMIT ?", oldest)
 		total += n
 		if err != nil {
-			return total, err
+			return total, fmt.Errorf("prune history: %w", err)
 		}
 	}
 	if total > 0 {
@@ -47,21 +46,23 @@ func (s *Store) Prune(ctx context.Context) (int, error) {
 	return total, nil
 }
 
-// deleteChunks deletes the rows the sub-select (with its bound and a LIMIT
-// placeholder) picks, pruneChunk rows per transaction, until none is left.
-func (s *Store) deleteChunks(ctx context.Context, pick string, bound int64) (int, error) {
+// deleteChunks deletes the rows the sub-select (with its bound arguments
+// and a final LIMIT placeholder) picks, pruneChunk rows per transaction,
+// until none is left.
+func (s *Store) deleteChunks(ctx context.Context, pick string, bound ...any) (int, error) {
 	total := 0
+	args := append(append([]any{}, bound...), pruneChunk)
 	for {
 		if err := ctx.Err(); err != nil {
-			return total, fmt.Errorf("prune history: %w", err)
+			return total, err
 		}
-		res, err := s.w.ExecContext(ctx, "DELETE FROM entries WHERE id IN ("+pick+")", bound, pruneChunk)
+		res, err := s.w.ExecContext(ctx, "DELETE FROM entries WHERE id IN ("+pick+")", args...)
 		if err != nil {
-			return total, wrapStoreErr("prune history", err)
+			return total, wrapStoreErr("delete", err)
 		}
 		n, err := res.RowsAffected()
 		if err != nil {
-			return total, fmt.Errorf("prune history: %w", err)
+			return total, err
 		}
 		total += int(n)
 		if n < pruneChunk {
@@ -70,21 +71,50 @@ func (s *Store) deleteChunks(ctx context.Context, pick string, bound int64) (int
 	}
 }
 
-// cutoffID returns the ID of the oldest entry MaxEntries keeps (entries with
-// a smaller ID go), or 0 when there is no count limit or nothing to cut.
-func (s *Store) cutoffID(ctx context.Context) (int64, error) {
+// accountCutoff is the ID of the oldest entry MaxEntries keeps of an
+// account: its entries with a smaller ID go.
+type accountCutoff struct {
+	account int64 // row in accounts
+	id      int64
+}
+
+// cutoffIDs returns the cutoff of every account that has more than
+// MaxEntries entries (none when there is no count limit).
+func (s *Store) cutoffIDs(ctx context.Context) ([]accountCutoff, error) {
 	if s.maxEntries <= 0 {
-		return 0, nil
+		return nil, nil
 	}
-	var id int64
-	err := s.r.QueryRowContext(ctx, "SELECT id FROM entries ORDER BY id DESC LIMIT 1 OFFSET ?", s.maxEntries-1).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
-	}
+	rows, err := s.r.QueryContext(ctx, "SELECT DISTINCT account FROM entries")
 	if err != nil {
-		return 0, fmt.Errorf("prune history: %w", err)
+		return nil, fmt.Errorf("prune history: %w", err)
 	}
-	return id, nil
+	var accounts []int64
+	for rows.Next() {
+		var a int64
+		if err := rows.Scan(&a); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("prune history: %w", err)
+		}
+		accounts = append(accounts, a)
+	}
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
+		return nil, fmt.Errorf("prune history: %w", err)
+	}
+	var out []accountCutoff
+	for _, a := range accounts {
+		var id int64
+		err := s.r.QueryRowContext(ctx, "SELECT id FROM entries WHERE account = ? ORDER BY id DESC LIMIT 1 OFFSET ?", a, s.maxEntries-1).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("prune history: %w", err)
+		}
+		out = append(out, accountCutoff{account: a, id: id})
+	}
+	return out, nil
 }
 
 // reclaim returns the pages freed by deletes to the file system, a chunk at

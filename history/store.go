@@ -38,11 +38,12 @@ var (
 
 // Options configures Open. The zero value gives the defaults.
 type Options struct {
-	// MaxEntries is how many of the newest entries the history keeps:
-	// 0 means DefaultMaxEntries, a negative value means no limit.
+	// MaxEntries is how many of the newest entries the history keeps for
+	// each account: 0 means DefaultMaxEntries, a negative value means no
+	// limit.
 	MaxEntries int
-	// MaxAge is how long an entry is kept: 0 means DefaultMaxAge, a
-	// negative value means no limit.
+	// MaxAge is how long an entry is kept, whoever's it is: 0 means
+	// DefaultMaxAge, a negative value means no limit.
 	MaxAge time.Duration
 	// Logger receives warnings (a recovered file, a failed prune); nil
 	// discards them.
@@ -52,7 +53,7 @@ type Options struct {
 // Query selects history entries. The zero Query selects everything, newest
 // first.
 type Query struct {
-	Search   string        // full-text search over title and message
+	Search   string        // what the user typed: words of title, message and payload; amounts and phone numbers in any form
 	Types    []notify.Type // any of these types; empty means all
 	Channel  string        // exact channel name
 	Event    string        // exact short event name
@@ -64,13 +65,17 @@ type Query struct {
 }
 
 // Store is the persistent event history: a SQLite database (pure Go,
-// modernc.org/sqlite) in WAL mode with a full-text index over title and
-// message.
+// modernc.org/sqlite) in WAL mode with a full-text index over title,
+// message, the payload's values and normalised amounts and phone numbers.
+//
+// Every entry belongs to an account (see SetAccount); the store reads,
+// counts, marks, deletes and searches only the current account's entries.
 //
 // Writes go through one connection, reads through a small pool, so a search
 // never waits for a write and the history window can read while events are
-// stored. Retention runs in a background goroutine, never on Add's path.
-// A Store is safe for concurrent use; Close it when done.
+// stored. Retention and the indexing of entries stored by an older version
+// run in background goroutines, never on Add's path. A Store is safe for
+// concurrent use; Close it when done.
 type Store struct {
 	path       string
 	w          *sql.DB // the one writer connection
@@ -93,6 +98,16 @@ type Store struct {
 	pruneFirst  time.Duration                // delay of the first background prune
 	pruneEvery  time.Duration                // background prune period
 	pruneAfterN int                          // prune after this many inserts
+
+	acctMu    sync.RWMutex
+	account   string           // the current account; "" until SetAccount
+	accountID int64            // its row in accounts: 0 for "", -1 while not known
+	acctIDs   map[string]int64 // account → row in accounts, as far as known
+
+	indexed    chan struct{}               // closed once every entry has its search terms
+	indexDone  chan struct{}               // closed when the indexer goroutine returns
+	indexBatch int                         // rows the indexer fills per transaction
+	afterIndex func(filled int, err error) // test hook, after each batch
 }
 
 // Background retention schedule.
@@ -151,27 +166,42 @@ func (s *Store) Recovered() string { return s.recovered }
 func (s *Store) Path() string { return s.path }
 
 // entryColumns lists the entries columns in the order scanEntry reads them.
-const entryColumns = "e.id, e.time, e.channel, e.event, e.type, e.title, e.message, e.data, e.read, e.key"
+const entryColumns = "e.id, e.time, e.channel, e.event, e.type, e.title, e.message, e.data, e.read, e.key, " + entryAccountColumn + ", e.external_id"
 
 // entrySummaryColumns is entryColumns without the payload, for list views.
-const entrySummaryColumns = "e.id, e.time, e.channel, e.event, e.type, e.title, e.message, NULL, e.read, e.key"
+const entrySummaryColumns = "e.id, e.time, e.channel, e.event, e.type, e.title, e.message, NULL, e.read, e.key, " + entryAccountColumn + ", e.external_id"
 
-// Add stores e and sets e.ID. A zero e.Time becomes the current time and an
-// empty e.Type becomes TypeInfo. When e.Key is not empty and an entry with
-// that Key is already stored, Add stores nothing, sets e.ID to the stored
-// entry's ID and reports inserted=false. A full disk gives an error wrapping
-// ErrDiskFull; the store stays usable.
+// entryAccountColumn reads an entry's account (entries hold the row of
+// accounts).
+const entryAccountColumn = "COALESCE((SELECT a.key FROM accounts a WHERE a.id = e.account), '')"
+
+// Add stores e and sets e.ID. A zero e.Time becomes the current time, an
+// empty e.Type becomes TypeInfo and an empty e.Account the store's current
+// account (see SetAccount); e.Read is kept.
+//
+// Keys and external IDs are unique per account: when e.Key or e.ExternalID
+// is not empty and that account already has an entry with the same one,
+// Add stores nothing, sets e.ID to the stored entry's ID and reports
+// inserted=false; when the duplicate has the same ExternalID and e.Read is
+// true (read on the web before it was caught up), the stored entry is
+// marked read.
+//
+// A full disk gives an error wrapping ErrDiskFull; the store stays usable.
 func (s *Store) Add(ctx context.Context, e *notify.Entry) (inserted bool, err error) {
 	if e == nil {
 		return false, errors.New("add history entry: nil entry")
 	}
 	s.prepareEntry(e)
+	acct, err := s.accountIDFor(ctx, e.Account)
+	if err != nil {
+		return false, err
+	}
 	var id int64
-	err = s.w.QueryRowContext(ctx, insertEntrySQL, s.insertArgs(e)...).Scan(&id)
+	err = s.w.QueryRowContext(ctx, insertEntrySQL, s.insertArgs(e, acct)...).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
-		// Only the unique key can conflict: report the entry already stored.
-		if err := s.w.QueryRowContext(ctx, "SELECT id FROM entries WHERE key = ? AND key <> ''", e.Key).Scan(&id); err != nil {
-			return false, wrapStoreErr("add history entry: find duplicate key", err)
+		id, err := findDuplicate(ctx, s.w, e, acct)
+		if err != nil {
+			return false, wrapStoreErr("add history entry: find the stored duplicate", err)
 		}
 		e.ID = id
 		return false, nil
@@ -184,11 +214,49 @@ func (s *Store) Add(ctx context.Context, e *notify.Entry) (inserted bool, err er
 	return true, nil
 }
 
+// querier is *sql.DB or *sql.Tx.
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// findDuplicate returns the ID of the stored entry e conflicted with (same
+// account and Key, or same account and ExternalID) and marks it read when
+// it has e's ExternalID and e arrived read.
+func findDuplicate(ctx context.Context, db querier, e *notify.Entry, acct int64) (int64, error) {
+	var id int64
+	err := db.QueryRowContext(ctx, `SELECT id FROM entries WHERE account = ?
+		AND ((key = ? AND key <> '') OR (external_id = ? AND external_id <> '')) ORDER BY id LIMIT 1`,
+		acct, e.Key, e.ExternalID).Scan(&id)
+	if err != nil {
+		return 0, err
+	}
+	if e.Read && e.ExternalID != "" {
+		if _, err := db.ExecContext(ctx, "UPDATE entries SET read = 1 WHERE account = ? AND external_id = ? AND read = 0",
+			acct, e.ExternalID); err != nil {
+			return 0, err
+		}
+	}
+	return id, nil
+}
+
 // AddBatch stores entries in one transaction (events caught up after a
 // reconnect, imports), with Add's rules for each: it sets every ID and
 // returns how many were new. It is all or nothing: on error nothing is
 // stored.
 func (s *Store) AddBatch(ctx context.Context, entries []*notify.Entry) (inserted int, err error) {
+	// The accounts' rows first: the writer has one connection, which the
+	// transaction then holds.
+	accts := make([]int64, len(entries))
+	for i, e := range entries {
+		if e == nil {
+			return 0, errors.New("add history entries: nil entry")
+		}
+		s.prepareEntry(e)
+		if accts[i], err = s.accountIDFor(ctx, e.Account); err != nil {
+			return 0, err
+		}
+	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, wrapStoreErr("add history entries", err)
@@ -199,17 +267,13 @@ func (s *Store) AddBatch(ctx context.Context, entries []*notify.Entry) (inserted
 		return 0, wrapStoreErr("add history entries", err)
 	}
 	defer ins.Close()
-	for _, e := range entries {
-		if e == nil {
-			return 0, errors.New("add history entries: nil entry")
-		}
-		s.prepareEntry(e)
+	for i, e := range entries {
 		var id int64
-		err := ins.QueryRowContext(ctx, s.insertArgs(e)...).Scan(&id)
+		err := ins.QueryRowContext(ctx, s.insertArgs(e, accts[i])...).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
-			err = tx.QueryRowContext(ctx, "SELECT id FROM entries WHERE key = ? AND key <> ''", e.Key).Scan(&id)
+			id, err := findDuplicate(ctx, tx, e, accts[i])
 			if err != nil {
-				return 0, wrapStoreErr("add history entries: find duplicate key", err)
+				return 0, wrapStoreErr("add history entries: find the stored duplicate", err)
 			}
 			e.ID = id
 			continue
@@ -227,8 +291,8 @@ func (s *Store) AddBatch(ctx context.Context, entries []*notify.Entry) (inserted
 	return inserted, nil
 }
 
-const insertEntrySQL = `INSERT INTO entries (time, channel, event, type, title, message, data, read, key)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`
+const insertEntrySQL = `INSERT INTO entries (time, channel, event, type, title, message, data, read, key, account, external_id, vals, norm)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`
 
 // prepareEntry fills in Add's defaults.
 func (s *Store) prepareEntry(e *notify.Entry) {
@@ -239,14 +303,19 @@ func (s *Store) prepareEntry(e *notify.Entry) {
 	if e.Type == "" {
 		e.Type = notify.TypeInfo
 	}
+	if e.Account == "" {
+		e.Account = s.Account()
+	}
 }
 
-func (s *Store) insertArgs(e *notify.Entry) []any {
+func (s *Store) insertArgs(e *notify.Entry, acct int64) []any {
 	var data any
 	if len(e.Data) > 0 {
 		data = []byte(e.Data)
 	}
-	return []any{e.Time.UnixNano(), e.Channel, e.Event, string(e.Type), e.Title, e.Message, data, e.Read, e.Key}
+	vals, norm := searchTerms(e.Title, e.Message, e.Data)
+	return []any{e.Time.UnixNano(), e.Channel, e.Event, string(e.Type), e.Title, e.Message, data, e.Read, e.Key,
+		acct, e.ExternalID, vals, norm}
 }
 
 // wrapStoreErr adds context to err and ErrDiskFull when SQLite reports a full
@@ -275,13 +344,18 @@ func (s *Store) List(ctx context.Context, q Query) ([]notify.Entry, error) {
 }
 
 func (s *Store) list(ctx context.Context, q Query, cols string) ([]notify.Entry, error) {
-	from, where, args, order := buildQuery(q, false)
+	tx, sc, err := s.readScope(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list history: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // read only
+	from, where, args, order := buildQuery(q, sc, selectRows)
 	query := "SELECT " + cols + from + where + " ORDER BY " + order + " DESC"
 	if limit := storePageLimit(q.Limit); limit > 0 {
 		query += " LIMIT ?"
 		args = append(args, limit)
 	}
-	rows, err := s.r.QueryContext(ctx, query, args...)
+	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list history: %w", err)
 	}
@@ -311,13 +385,18 @@ func storePageLimit(limit int) int {
 // List, q.Limit 0 (or negative) means all: the history window keeps this
 // slice (8 bytes an entry) and loads rows on demand with Summaries.
 func (s *Store) ListIDs(ctx context.Context, q Query) ([]int64, error) {
-	from, where, args, order := buildQuery(q, true)
+	tx, sc, err := s.readScope(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list history IDs: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // read only
+	from, where, args, order := buildQuery(q, sc, selectIDs)
 	query := "SELECT " + order + from + where + " ORDER BY " + order + " DESC"
 	if q.Limit > 0 {
 		query += " LIMIT ?"
 		args = append(args, q.Limit)
 	}
-	rows, err := s.r.QueryContext(ctx, query, args...)
+	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list history IDs: %w", err)
 	}
@@ -336,19 +415,22 @@ func (s *Store) ListIDs(ctx context.Context, q Query) ([]int64, error) {
 	return ids, nil
 }
 
-// Summaries returns the entries with the given IDs, in the order of ids,
-// without their Data (use Get for the payload). IDs that are not stored
-// (deleted or pruned meanwhile) are left out.
+// Summaries returns the current account's entries with the given IDs, in
+// the order of ids, without their Data (use Get for the payload). IDs that
+// are not stored (deleted or pruned meanwhile) or another account's are
+// left out.
 func (s *Store) Summaries(ctx context.Context, ids []int64) ([]notify.Entry, error) {
 	const chunk = 500
+	account := s.currentID()
 	byID := make(map[int64]notify.Entry, len(ids))
 	for start := 0; start < len(ids); start += chunk {
 		part := ids[start:min(start+chunk, len(ids))]
-		args := make([]any, len(part))
-		for i, id := range part {
-			args[i] = id
+		args := make([]any, 0, len(part)+1)
+		args = append(args, account)
+		for _, id := range part {
+			args = append(args, id)
 		}
-		query := "SELECT " + entrySummaryColumns + " FROM entries e WHERE e.id IN (" + sqlPlaceholders(len(part)) + ")"
+		query := "SELECT " + entrySummaryColumns + " FROM entries e WHERE e.account = ? AND e.id IN (" + sqlPlaceholders(len(part)) + ")"
 		rows, err := s.r.QueryContext(ctx, query, args...)
 		if err != nil {
 			return nil, fmt.Errorf("load history entries: %w", err)
@@ -383,20 +465,55 @@ func sqlPlaceholders(n int) string {
 	return strings.Repeat("?,", n-1) + "?"
 }
 
-// Count returns how many entries q selects (q.Limit is ignored).
+// Count returns how many of the current account's entries q selects
+// (q.Limit is ignored).
 func (s *Store) Count(ctx context.Context, q Query) (int, error) {
-	from, where, args, _ := buildQuery(q, true)
+	tx, sc, err := s.readScope(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("count history: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // read only
+	from, where, args, _ := buildQuery(q, sc, selectCount)
 	var n int
-	if err := s.r.QueryRowContext(ctx, "SELECT count(*)"+from+where, args...).Scan(&n); err != nil {
+	if err := tx.QueryRowContext(ctx, "SELECT count(*)"+from+where, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count history: %w", err)
 	}
 	return n, nil
 }
 
-// Channels returns the distinct channels of the stored entries, sorted (the
-// history window's channel filter).
+// scope is the account a query reads, and whether the file holds no
+// other account's entries: then buildQuery may leave the account
+// condition out where that is faster (a full-text search's IDs and count
+// come from the index alone, a count of everything from the table's).
+type scope struct {
+	account int64 // the account's row in accounts
+	sole    bool
+}
+
+// readScope starts a read transaction (one snapshot for the check and the
+// query) and decides the scope of the current account in it.
+func (s *Store) readScope(ctx context.Context) (*sql.Tx, scope, error) {
+	sc := scope{account: s.currentID()}
+	tx, err := s.r.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, sc, err
+	}
+	// Two index seeks (account < ? and account > ?), never a scan.
+	var others bool
+	err = tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM entries WHERE account < ?)
+		OR EXISTS (SELECT 1 FROM entries WHERE account > ?)`, sc.account, sc.account).Scan(&others)
+	if err != nil {
+		tx.Rollback() //nolint:errcheck // read only
+		return nil, sc, err
+	}
+	sc.sole = !others
+	return tx, sc, nil
+}
+
+// Channels returns the distinct channels of the current account's entries,
+// sorted (the history window's channel filter).
 func (s *Store) Channels(ctx context.Context) ([]string, error) {
-	rows, err := s.r.QueryContext(ctx, "SELECT DISTINCT channel FROM entries WHERE channel <> '' ORDER BY channel")
+	rows, err := s.r.QueryContext(ctx, "SELECT DISTINCT channel FROM entries WHERE account = ? AND channel <> '' ORDER BY channel", s.currentID())
 	if err != nil {
 		return nil, fmt.Errorf("list history channels: %w", err)
 	}
@@ -415,10 +532,11 @@ func (s *Store) Channels(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
-// Get returns the entry with the given ID, payload included, or an error
-// wrapping ErrEntryNotFound.
+// Get returns the current account's entry with the given ID, payload
+// included, or an error wrapping ErrEntryNotFound (also for another
+// account's entry).
 func (s *Store) Get(ctx context.Context, id int64) (notify.Entry, error) {
-	row := s.r.QueryRowContext(ctx, "SELECT "+entryColumns+" FROM entries e WHERE e.id = ?", id)
+	row := s.r.QueryRowContext(ctx, "SELECT "+entryColumns+" FROM entries e WHERE e.id = ? AND e.account = ?", id, s.currentID())
 	e, err := scanEntry(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return notify.Entry{}, fmt.Errorf("get history entry %d: %w", id, ErrEntryNotFound)
@@ -429,23 +547,26 @@ func (s *Store) Get(ctx context.Context, id int64) (notify.Entry, error) {
 	return e, nil
 }
 
-// UnreadCount returns how many entries are unread.
+// UnreadCount returns how many of the current account's entries are
+// unread.
 func (s *Store) UnreadCount(ctx context.Context) (int, error) {
 	return s.Count(ctx, Query{Unread: true})
 }
 
-// MarkRead marks the entries with the given IDs read. Unknown IDs are
-// ignored.
+// MarkRead marks the current account's entries with the given IDs read.
+// Unknown IDs and other accounts' are ignored.
 func (s *Store) MarkRead(ctx context.Context, ids ...int64) error {
 	const chunk = 500
+	account := s.currentID()
 	for start := 0; start < len(ids); start += chunk {
 		part := ids[start:min(start+chunk, len(ids))]
-		args := make([]any, len(part))
-		for i, id := range part {
-			args[i] = id
+		args := make([]any, 0, len(part)+1)
+		args = append(args, account)
+		for _, id := range part {
+			args = append(args, id)
 		}
 		_, err := s.w.ExecContext(ctx,
-			"UPDATE entries SET read = 1 WHERE read = 0 AND id IN ("+sqlPlaceholders(len(part))+")", args...)
+			"UPDATE entries SET read = 1 WHERE account = ? AND read = 0 AND id IN ("+sqlPlaceholders(len(part))+")", args...)
 		if err != nil {
 			return wrapStoreErr("mark history entries read", err)
 		}
@@ -453,39 +574,59 @@ func (s *Store) MarkRead(ctx context.Context, ids ...int64) error {
 	return nil
 }
 
-// MarkAllRead marks every entry read.
+// MarkAllRead marks every entry of the current account read.
 func (s *Store) MarkAllRead(ctx context.Context) error {
-	if _, err := s.w.ExecContext(ctx, "UPDATE entries SET read = 1 WHERE read = 0"); err != nil {
+	if _, err := s.w.ExecContext(ctx, "UPDATE entries SET read = 1 WHERE account = ? AND read = 0", s.currentID()); err != nil {
 		return wrapStoreErr("mark all history entries read", err)
 	}
 	return nil
 }
 
-// Delete removes the entry with the given ID. Deleting an entry that is not
-// stored (already deleted or pruned) is not an error.
+// Delete removes the current account's entry with the given ID. Deleting
+// an entry that is not stored (already deleted or pruned) or another
+// account's is not an error and changes nothing.
 func (s *Store) Delete(ctx context.Context, id int64) error {
-	if _, err := s.w.ExecContext(ctx, "DELETE FROM entries WHERE id = ?", id); err != nil {
+	if _, err := s.w.ExecContext(ctx, "DELETE FROM entries WHERE id = ? AND account = ?", id, s.currentID()); err != nil {
 		return wrapStoreErr(fmt.Sprintf("delete history entry %d", id), err)
 	}
 	return nil
 }
 
-// Clear removes every entry in one transaction. IDs are not reused
-// afterwards.
+// Clear removes every entry of the current account in one transaction.
+// IDs are not reused afterwards.
 func (s *Store) Clear(ctx context.Context) error {
+	account := s.currentID()
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return wrapStoreErr("clear history", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	// Without the per-row FTS delete trigger, SQLite truncates the table
-	// at once instead of deleting 100,000 rows one by one; the index is
-	// then emptied with FTS5's delete-all.
+	var others bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM entries WHERE account < ?)
+		OR EXISTS (SELECT 1 FROM entries WHERE account > ?)`, account, account).Scan(&others); err != nil {
+		return wrapStoreErr("clear history", err)
+	}
+	if others {
+		// Other accounts' entries stay: delete this account's rows (and
+		// their index entries, through the trigger).
+		if _, err := tx.ExecContext(ctx, "DELETE FROM entries WHERE account = ?", account); err != nil {
+			return wrapStoreErr("clear history", err)
+		}
+		if err := tx.Commit(); err != nil {
+			return wrapStoreErr("clear history: commit", err)
+		}
+		s.reclaim(ctx)
+		return nil
+	}
+	// Every entry is this account's. Without the per-row FTS delete
+	// trigger, SQLite truncates the table at once instead of deleting
+	// 100,000 rows one by one; the index is then emptied with FTS5's
+	// delete-all.
 	for _, stmt := range []string{
 		"DROP TRIGGER entries_ad",
 		"DELETE FROM entries",
 		"INSERT INTO entries_fts(entries_fts) VALUES ('delete-all')",
-		ftsDeleteTrigger,
+		fts2DeleteTrigger,
 	} {
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
 			return wrapStoreErr("clear history", err)
@@ -498,12 +639,13 @@ func (s *Store) Clear(ctx context.Context) error {
 	return nil
 }
 
-// Close stops background retention and closes the database. It is
-// idempotent.
+// Close stops background retention and indexing and closes the database.
+// It is idempotent.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.stop)
 		<-s.done
+		<-s.indexDone
 		s.closeErr = errors.Join(s.r.Close(), s.w.Close())
 		if s.closeErr != nil {
 			s.closeErr = fmt.Errorf("close history: %w", s.closeErr)
@@ -522,7 +664,7 @@ func scanEntry(r rowScanner) (notify.Entry, error) {
 		typ  string
 		data []byte
 	)
-	if err := r.Scan(&e.ID, &ns, &e.Channel, &e.Event, &typ, &e.Title, &e.Message, &data, &e.Read, &e.Key); err != nil {
+	if err := r.Scan(&e.ID, &ns, &e.Channel, &e.Event, &typ, &e.Title, &e.Message, &data, &e.Read, &e.Key, &e.Account, &e.ExternalID); err != nil {
 		return notify.Entry{}, err
 	}
 	e.Time = time.Unix(0, ns)
@@ -533,24 +675,49 @@ func scanEntry(r rowScanner) (notify.Entry, error) {
 	return e, nil
 }
 
+// What a query selects.
+type selectMode int
+
+const (
+	selectRows  selectMode = iota // entry columns
+	selectIDs                     // the order column only
+	selectCount                   // count(*)
+)
+
 // buildQuery returns the FROM clause (with the full-text join when q
-// searches), the WHERE clause (possibly empty), its arguments and the column
-// that orders newest first (the ID). The entries table is aliased e, the
-// full-text index f. With idsOnly (the caller selects only the order column
-// or count(*)), a pure full-text query skips the join to entries: three
-// times faster for a common word.
-func buildQuery(q Query, idsOnly bool) (from, where string, args []any, order string) {
+// searches), the WHERE clause (possibly empty), its arguments and the
+// column that orders newest first (the ID), for the entries of sc's
+// account. The entries table is aliased e, the full-text index f.
+//
+// The account condition uses the indexes that lead with the account (the
+// filters, and a covering index for all IDs). It is left out when sc says
+// every entry is the account's and that is faster: the IDs or count of a
+// pure full-text search then read the index alone, without the join to
+// entries (three times faster for a common word), and a count of
+// everything reads the table's count.
+func buildQuery(q Query, sc scope, mode selectMode) (from, where string, args []any, order string) {
 	from, order = " FROM entries e", "e.id"
+	filtered := len(q.Types) > 0 || q.Channel != "" || q.Event != "" || !q.Since.IsZero() || !q.Until.IsZero() || q.Unread
+	text := strings.TrimSpace(q.Search)
+	expr, fts := ftsSearch(text)
 	var conds []string
-	if text := strings.TrimSpace(q.Search); text != "" {
-		if expr, ok := ftsQuery(text); ok {
+	switch {
+	case sc.sole && mode != selectRows && fts && !filtered:
+		from = " FROM entries_fts f" // the index alone
+	case sc.sole && mode == selectCount && text == "" && !filtered:
+		// count(*) of the table
+	default:
+		conds = append(conds, "e.account = ?")
+		args = append(args, sc.account)
+		if fts {
+			from = " FROM entries_fts f JOIN entries e ON e.id = f.rowid"
+		}
+	}
+	if text != "" {
+		if fts {
 			// FTS5 as the outer loop walks its match list newest first
 			// and stops at the LIMIT.
-			from, order = " FROM entries_fts f JOIN entries e ON e.id = f.rowid", "f.rowid"
-			if idsOnly && len(q.Types) == 0 && q.Channel == "" && q.Event == "" &&
-				q.Since.IsZero() && q.Until.IsZero() && !q.Unread {
-				from = " FROM entries_fts f"
-			}
+			order = "f.rowid"
 			conds = append(conds, "entries_fts MATCH ?")
 			args = append(args, expr)
 		} else {

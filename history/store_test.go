@@ -290,8 +290,11 @@ func TestStoreFilters(t *testing.T) {
 			return e.Type == notify.TypeSuccess && e.Channel == "tenant.1" && !e.Read
 		}},
 		{"search and filter", Query{Search: "number 1", Types: []notify.Type{notify.TypeInfo}}, func(e notify.Entry) bool {
-			// "number" and a word starting with "1": 1, 10-19
-			return e.Type == notify.TypeInfo && strings.HasPrefix(strings.TrimPrefix(e.Message, "message number "), "1")
+			// "number" and the number 1 (a number is never a prefix: not 10-19)
+			return e.Type == notify.TypeInfo && e.Message == "message number 1"
+		}},
+		{"search a word prefix and filter", Query{Search: "number mess", Types: []notify.Type{notify.TypeInfo}}, func(e notify.Entry) bool {
+			return e.Type == notify.TypeInfo
 		}},
 		{"nothing", Query{Channel: "nope"}, func(notify.Entry) bool { return false }},
 	}
@@ -371,7 +374,7 @@ func TestStoreSearch(t *testing.T) {
 		{"AND(", []int64{quote}},                              // operators are text
 		{"near", []int64{quote}},                              //
 		{"*star*", []int64{quote}},                            //
-		{"50%", []int64{pct, pay}},                            // a prefix: "50" and "500"
+		{"50%", []int64{pct}},                                 // a number: not "500" of "1,500"
 		{"%", []int64{pct}},                                   // no word: substring match
 		{"_", []int64{pct}},                                   // literal, not a wildcard
 		{`"`, []int64{quote}},                                 // a lone quote: substring match
@@ -409,22 +412,36 @@ func TestStoreSearch(t *testing.T) {
 	}
 }
 
-func TestFTSQuery(t *testing.T) {
+func TestFTSSearch(t *testing.T) {
+	const text = "{title message vals} : "
 	tests := []struct{ in, want string }{
-		{"pay", `"pay"*`},
-		{"jane doe", `"jane" "doe"*`},
-		{"INV-2024", `"INV 2024"*`},
-		{`say "hi"`, `"say" "hi"*`},
-		{`AND( OR NOT`, `"AND" "OR" "NOT"*`},
-		{"a*b", `"a b"*`},
-		{"日本語 テスト", `"日本語" "テスト"*`},
+		{"pay", text + `"pay"*`},
+		{"jane doe", text + `"jane" AND ` + text + `"doe"*`},
+		{"INV-2024", text + `"INV 2024"*`},
+		{`say "hi"`, text + `"say" AND ` + text + `"hi"*`},
+		{`AND( OR NOT`, text + `"AND" AND ` + text + `"OR" AND ` + text + `"NOT"*`},
+		{"a*b", text + `"a b"*`},
+		{"日本語 テスト", text + `"日本語" AND ` + text + `"テスト"*`},
+		{"1500", `norm : "1500"`},
+		{"1,500.00", `norm : "1500"`},
+		{"KES 1,500", text + `"KES" AND norm : "1500"`},
+		{"1500 kes", `norm : "1500" AND ` + text + `"kes"*`},
+		{"1,500.50", `norm : "1500d5"`},
+		{"50%", `norm : "50"`},
+		{"0712 345 678", `norm : "p254712345678"`},
+		{"(0712) 345-678", `norm : "p254712345678"`},
+		{"+254 712 345 678", `norm : "p254712345678"`},
+		{"254712345678", `norm : "p254712345678"`},
+		{"0712-345-678", `norm : "p254712345678"`},
+		{"2025-03-14", text + `"2025 03 14"*`},
+		{"1500 0712345678", `norm : "1500" AND norm : "p254712345678"`},
 		{`" * ( )`, ""},
 		{"", ""},
 	}
 	for _, tt := range tests {
-		got, ok := ftsQuery(tt.in)
+		got, ok := ftsSearch(tt.in)
 		if got != tt.want || ok != (tt.want != "") {
-			t.Errorf("ftsQuery(%q) = %q, %v; want %q", tt.in, got, ok, tt.want)
+			t.Errorf("ftsSearch(%q) = %q, %v; want %q", tt.in, got, ok, tt.want)
 		}
 	}
 }

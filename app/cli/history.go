@@ -22,10 +22,14 @@ import (
 // limit is given.
 const DefaultHistoryLimit = 20
 
+// searchIndexWait bounds how long a search waits for the indexing of a
+// history just upgraded (a few seconds per 100,000 entries).
+const searchIndexWait = 30 * time.Second
+
 // HistoryOptions are the flags of `echotray history`.
 type HistoryOptions struct {
 	JSON   bool   // one JSON object per line instead of a table
-	Search string // full-text search over title and message
+	Search string // words of title, message and payload; amounts and phone numbers in any form
 	Limit  int    // at most this many entries; 0 or less means DefaultHistoryLimit
 	Unread bool   // only unread entries
 }
@@ -42,25 +46,57 @@ type historyLine struct {
 	Data    json.RawMessage `json:"data"` // the payload; a JSON string if it is not JSON; null if none
 }
 
-// History prints the stored history (see PrintHistory) on Stdout.
+// History prints the stored history (see PrintHistory) on Stdout: the
+// signed-in account's entries, or the last account's when nobody is signed
+// in (see historyAccount). Other accounts' entries on this computer are
+// never shown.
 func (c *Commands) History(ctx context.Context, o HistoryOptions) error {
 	store, err := c.OpenHistory()
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	if account := c.historyAccount(); account != "" && account != store.Account() {
+		store.SetAccount(account)
+	}
 	return PrintHistory(ctx, c.Stdout, store, o)
 }
 
-// PrintHistory prints stored entries newest first: a table (time, type,
-// event, title, message; unread entries marked with *) or, with JSON, one
-// object per line with time, channel, event, type, title, message, read and
-// data. Text from the server is cleaned for a terminal (termtext), so it
-// cannot drive it.
+// historyAccount returns the account whose history `echotray history`
+// shows when the settings name it: the settings' server and the user id
+// recorded at sign-in (app.AccountOf). It returns "" when they do not; the
+// store then keeps the account app.OpenHistory gave it, the last account
+// EchoTray used on this computer (history.LastAccount). The history is not
+// read before the account is set.
+func (c *Commands) historyAccount() string {
+	if c.Config == nil {
+		return ""
+	}
+	cfg := c.Config.Effective()
+	if strings.TrimSpace(cfg.Server) == "" || strings.TrimSpace(cfg.UserID) == "" {
+		return ""
+	}
+	return app.AccountOf(cfg.Server, app.User{ID: cfg.UserID})
+}
+
+// PrintHistory prints the store's current account's entries newest
+// first: a table (time, type, event, title, message; unread entries marked
+// with *) or, with JSON, one object per line with time, channel, event,
+// type, title, message, read and data. Text from the server is cleaned for
+// a terminal (termtext), so it cannot drive it.
+//
+// A search waits (up to searchIndexWait) for a history just upgraded from
+// an older EchoTray to be indexed, so that its amounts, phone numbers and
+// payload values are found too.
 func PrintHistory(ctx context.Context, out io.Writer, store *history.Store, opts HistoryOptions) error {
 	limit := opts.Limit
 	if limit <= 0 {
 		limit = DefaultHistoryLimit
+	}
+	if strings.TrimSpace(opts.Search) != "" {
+		wctx, cancel := context.WithTimeout(ctx, searchIndexWait)
+		_ = store.WaitIndexed(wctx) // on time-out: search what is indexed
+		cancel()
 	}
 	q := history.Query{Search: opts.Search, Unread: opts.Unread, Limit: limit}
 	entries, err := store.List(ctx, q)

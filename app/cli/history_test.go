@@ -7,13 +7,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"echotray/app"
 	"echotray/history"
 	"echotray/notify"
 )
@@ -315,5 +318,120 @@ func TestPrintHistoryJSONTerminalSafe(t *testing.T) {
 	}
 	if got.Event != evil.Event || got.Message != "KES 1,500.00 💰" {
 		t.Errorf("line %+v", got)
+	}
+}
+
+// historyTitles runs `echotray history --json` as a new process would and
+// returns the titles it printed.
+func historyTitles(t *testing.T, r *cliRig, o HistoryOptions) []string {
+	t.Helper()
+	var out, errOut strings.Builder
+	o.JSON = true
+	if o.Limit == 0 {
+		o.Limit = 100
+	}
+	if err := r.cli("", &out, &errOut).History(context.Background(), o); err != nil {
+		t.Fatalf("history: %v\n%s", err, errOut.String())
+	}
+	var titles []string
+	sc := bufio.NewScanner(strings.NewReader(out.String()))
+	for sc.Scan() {
+		var l historyLine
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			t.Fatal(err)
+		}
+		titles = append(titles, l.Title)
+	}
+	return titles
+}
+
+// storeAs adds entries to the history file as the tray core does for
+// account (SetAccount, then Add).
+func storeAs(t *testing.T, r *cliRig, account string, entries ...notify.Entry) {
+	t.Helper()
+	st, err := app.OpenHistory(r.env.cfg.Effective(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if account != "" {
+		st.SetAccount(account)
+	}
+	seed(t, st, entries)
+}
+
+// TestHistoryCommandShowsOnlyTheAccount: `echotray history` shows the
+// signed-in (or last) account's entries, never another user's on the
+// same computer (#14 item 3), and searches the way cashiers search.
+func TestHistoryCommandShowsOnlyTheAccount(t *testing.T) {
+	r := newCLIRig(t)
+	// Entries from before accounts (an older EchoTray), nobody signed in
+	// yet: shown as before.
+	storeAs(t, r, "", notify.Entry{Time: historyNow.Add(-48 * time.Hour), Title: "Old payment", Message: "Payment of KES 700.00 completed."})
+	if got := historyTitles(t, r, HistoryOptions{}); !slices.Equal(got, []string{"Old payment"}) {
+		t.Fatalf("before any account: %q", got)
+	}
+
+	r.login(t, tenantUser())
+	server := r.env.cfg.Effective().Server
+	tina, ada := app.AccountKey(server, 5), app.AccountKey(server, 1)
+	// The tray app ran for Tina: her first sign-in adopts the old entries.
+	storeAs(t, r, tina, notify.Entry{Time: historyNow.Add(-time.Hour), Channel: "tenant.7", Event: "PaymentCompleted", Type: notify.TypeSuccess,
+		Title: "Payment Completed", Message: "Payment of KES 1,500.00 from 254712345678 completed successfully.",
+		Data: json.RawMessage(`{"payment":{"amount":1500,"currency":"KES","phone":"254712345678","reference":"QGH7XYZ123"}}`)})
+	// Ada used the same computer before (her entries are hers).
+	storeAs(t, r, ada, notify.Entry{Time: historyNow.Add(-30 * time.Minute), Channel: "private-system.admin", Event: "SystemAlert",
+		Type: notify.TypeError, Title: "Disk almost full", Message: "Tenant 7 payments database at 95%"})
+	// Tina is the last account the app used.
+	storeAs(t, r, tina)
+
+	if got := historyTitles(t, r, HistoryOptions{}); !slices.Equal(got, []string{"Payment Completed", "Old payment"}) {
+		t.Errorf("Tina's history = %q", got)
+	}
+	for _, search := range []string{"1500", "KES 1,500", "0712 345 678", "+254 712 345 678", "QGH7XYZ123"} {
+		if got := historyTitles(t, r, HistoryOptions{Search: search}); !slices.Equal(got, []string{"Payment Completed"}) {
+			t.Errorf("--search %q = %q", search, got)
+		}
+	}
+	for _, search := range []string{"disk", "95", "15000", "500"} {
+		if got := historyTitles(t, r, HistoryOptions{Search: search}); len(got) != 0 {
+			t.Errorf("--search %q = %q, want nothing", search, got)
+		}
+	}
+	var out strings.Builder
+	if err := r.cli("", &out, io.Discard).History(context.Background(), HistoryOptions{Limit: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "1 of 2 (newest first") || strings.Contains(out.String(), "Disk") {
+		t.Errorf("table counts another account's entries:\n%s", out.String())
+	}
+
+	// Ada signs in with the command line only (no tray app since): once
+	// the settings name her user id, her history is shown, not Tina's.
+	r.login(t, adminUser())
+	setConfigUserID(t, r, 1)
+	if got := historyTitles(t, r, HistoryOptions{}); !slices.Equal(got, []string{"Disk almost full"}) {
+		t.Errorf("Ada's history = %q", got)
+	}
+	setConfigUserID(t, r, 5)
+	if got := historyTitles(t, r, HistoryOptions{}); !slices.Equal(got, []string{"Payment Completed", "Old payment"}) {
+		t.Errorf("Tina's history by the settings' user id = %q", got)
+	}
+	// A user who never received anything here sees an empty history.
+	setConfigUserID(t, r, 99)
+	var empty strings.Builder
+	if err := r.cli("", &empty, io.Discard).History(context.Background(), HistoryOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if empty.String() != "The history is empty.\n" {
+		t.Errorf("a new user's history = %q", empty.String())
+	}
+}
+
+// setConfigUserID records the user id in the settings, as sign-in does.
+func setConfigUserID(t *testing.T, r *cliRig, id int64) {
+	t.Helper()
+	if err := r.env.cfg.Update(func(c *app.Config) { c.UserID = strconv.FormatInt(id, 10) }); err != nil {
+		t.Fatal(err)
 	}
 }
