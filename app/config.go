@@ -6,11 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"maps"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -128,7 +131,8 @@ type Config struct {
 	StartAtLogin  bool               `json:"start_at_login"`
 	StartHidden   bool               `json:"start_hidden"`
 	LogLevel      string             `json:"log_level"`
-	Email         string             `json:"email,omitempty"` // the signed-in account: the keyring account name
+	Email         string             `json:"email,omitempty"`   // the signed-in account: the keyring account name
+	UserID        string             `json:"user_id,omitempty"` // the signed-in (or last) user's id: the history account
 }
 
 // DefaultConfig returns the settings of a fresh install.
@@ -198,7 +202,8 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 func (c Config) Validate() error {
 	var errs []error
 	if c.Server != "" {
-		if _, err := NormalizeServer(c.Server); err != nil {
+		// As people write it: the store saves it normalised.
+		if _, err := NormalizeServerURL(c.Server); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -390,36 +395,70 @@ func (e *ConfigError) Error() string {
 // Unwrap returns the cause.
 func (e *ConfigError) Unwrap() error { return e.Err }
 
-// ConfigStore holds the settings in three layers: the config file, the
-// ECHOTRAY_* environment and command-line overrides. It is safe for
-// concurrent use.
+// ConfigStore holds the settings in layers (see the top of layers.go):
+// the defaults, the server's discovery answer, the machine-wide file, the
+// user's file, the ECHOTRAY_* environment and command-line overrides. It
+// is safe for concurrent use.
 type ConfigStore struct {
-	mu        sync.Mutex
-	path      string
-	file      Config
+	mu       sync.Mutex
+	path     string // the user's file
+	sysPath  string // the machine-wide file
+	discPath string // the last discovery answers
+
+	user       flatLayer // the user file's explicit keys
+	userExtra  map[string]json.RawMessage
+	system     flatLayer // the machine-wide file's keys (empty when unusable)
+	locked     map[string]bool
+	sysErr     error
+	sysUnknown []string
+	disc       map[string]Discovered // by normalised server
+
+	file    Config            // defaults < discovered < system < user, locks applied
+	src     map[string]source // where each key of file comes from
+	ignored []string          // user-file keys ignored because they are locked
+
 	corrupt   bool // the file on disk could not be read; move it aside before writing
 	getenv    func(string) string
 	overrides func(*Config)
 	listeners []func(Config)
+
+	log    *slog.Logger
+	logged map[string]bool // problems already logged
 }
 
-// OpenConfig reads dir/config.json. A missing file gives the defaults. A
-// corrupt file gives a usable store holding the defaults AND a
-// *ConfigError naming the file, so a GUI can go on and say so; the file is
-// moved aside on the next save, never silently overwritten. Invalid
-// environment variables are also a *ConfigError. A nil getenv means none.
+// OpenConfig reads the machine-wide file (SystemConfigPath) and
+// dir/config.json. A missing file gives the defaults. A corrupt user file
+// gives a usable store holding the defaults AND a *ConfigError naming the
+// file, so a GUI can go on and say so; the file is moved aside on the next
+// save, never silently overwritten. Invalid environment variables are also
+// a *ConfigError. A machine-wide file that cannot be used is not an error
+// here (it must never stop a sign-in): it is ignored, and SystemProblem
+// and SystemError say why. A nil getenv means none.
 func OpenConfig(dir string, getenv func(string) string) (*ConfigStore, error) {
-	s := &ConfigStore{path: filepath.Join(dir, configFileName), file: DefaultConfig(), getenv: getenv}
+	env := getenv
+	if env == nil {
+		env = func(string) string { return "" }
+	}
+	s := &ConfigStore{
+		path:     filepath.Join(dir, configFileName),
+		sysPath:  SystemConfigPath(env),
+		discPath: filepath.Join(dir, discoveredFileName),
+		getenv:   getenv,
+		logged:   map[string]bool{},
+	}
 	var errs []error
-	cfg, err := readConfig(s.path)
+	s.readSystemLocked()
+	s.readDiscoveredLocked()
+	user, extra, err := readUserFile(s.path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
 		s.corrupt = true
 		errs = append(errs, &ConfigError{Path: s.path, Err: err})
 	default:
-		s.file = cfg
+		s.user, s.userExtra = user, extra
 	}
+	s.rebuildLocked()
 	probe := s.file.clone()
 	if err := probe.ApplyEnv(getenv); err != nil {
 		errs = append(errs, &ConfigError{Err: err})
@@ -446,18 +485,180 @@ func readConfig(path string) (Config, error) {
 	return cfg, nil
 }
 
+// readUserFile reads the user's file: its explicit keys (see
+// configVersionKey for files of older versions) and the keys that are not
+// settings, kept as they are when the file is saved.
+func readUserFile(path string) (flatLayer, map[string]json.RawMessage, error) {
+	cfg, err := readConfig(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	keys, _, err := flatten(b)
+	if err != nil {
+		return nil, nil, fmt.Errorf("not valid JSON: %w", err)
+	}
+	var top map[string]json.RawMessage
+	_ = json.Unmarshal(b, &top)
+	extra := map[string]json.RawMessage{}
+	for k, v := range top {
+		if !knownKeys()[k] && k != configVersionKey {
+			extra[k] = v
+		}
+	}
+	var version int
+	_ = json.Unmarshal(top[configVersionKey], &version)
+	canon := flattenConfig(cfg)
+	if version < configVersion {
+		// Written by an older version, which saved every setting: a value
+		// equal to the default was not chosen.
+		defaults := flattenConfig(DefaultConfig())
+		for k := range keys {
+			if d, ok := defaults[k]; ok && bytes.Equal(d, canon[k]) {
+				delete(keys, k)
+			}
+		}
+	}
+	for k := range keys {
+		if v, ok := canon[k]; ok {
+			keys[k] = v // canonical form, so changes compare by value
+		}
+	}
+	return keys, extra, nil
+}
+
+// readSystemLocked (re)reads the machine-wide file. s.mu must be held (or
+// s not yet shared).
+func (s *ConfigStore) readSystemLocked() {
+	sf, err := readSystemFile(s.sysPath)
+	s.system, s.locked, s.sysErr, s.sysUnknown = sf.keys, sf.locked, err, sf.unknown
+	if s.locked == nil {
+		s.locked = map[string]bool{}
+	}
+	if err != nil {
+		s.system, s.locked = nil, map[string]bool{}
+	}
+	s.logProblemsLocked()
+}
+
+// rebuildLocked computes the file view and the sources from the layers.
+// s.mu must be held.
+func (s *ConfigStore) rebuildLocked() {
+	merged, src := flatLayer{}, map[string]source{}
+	put := func(l flatLayer, from source) {
+		for k, v := range l {
+			merged[k], src[k] = v, from
+		}
+	}
+	var ignored []string
+	upper := flatLayer{}
+	maps.Copy(upper, s.system)
+	for k, v := range s.user {
+		if lockedIn(s.locked, k) {
+			ignored = append(ignored, k)
+			continue
+		}
+		upper[k] = v
+	}
+	// The discovery answer of the server in force, if any.
+	base := DefaultConfig()
+	_ = upper.apply(&base)
+	if server, err := s.serverLocked(base.Server); err == nil {
+		if d, ok := s.disc[server]; ok {
+			l, from := d.layer()
+			put(l, from)
+		}
+	}
+	put(s.system, srcSystem)
+	for k, v := range s.user {
+		if !lockedIn(s.locked, k) {
+			merged[k], src[k] = v, srcUser
+		}
+	}
+	cfg := DefaultConfig()
+	if err := merged.apply(&cfg); err != nil {
+		// Each layer was checked on its own; fall back to the files alone.
+		cfg = base
+	}
+	if _, err := NormalizeServer(cfg.Server); err != nil && cfg.Server != "" {
+		// A hand-written "billing.example.com".
+		if n, err := NormalizeServerURL(cfg.Server); err == nil {
+			cfg.Server = n
+		}
+	}
+	s.file, s.src = cfg, src
+	sort.Strings(ignored)
+	s.ignored = ignored
+	s.logProblemsLocked()
+}
+
+// serverLocked is the server in force given the files' server: the
+// environment's unless the server is locked, normalised. s.mu must be
+// held.
+func (s *ConfigStore) serverLocked(fileServer string) (string, error) {
+	if s.getenv != nil && !lockedIn(s.locked, "server") {
+		if v := strings.TrimSpace(s.getenv(EnvServer)); v != "" {
+			fileServer = v
+		}
+	}
+	return NormalizeServer(fileServer)
+}
+
+// SetLogger sets where the store reports a machine-wide file that cannot
+// be used and user settings ignored because they are locked (each once).
+func (s *ConfigStore) SetLogger(l *slog.Logger) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.log = l
+	s.logProblemsLocked()
+}
+
+func (s *ConfigStore) logProblemsLocked() {
+	if s.log == nil {
+		return
+	}
+	once := func(key string, fn func()) {
+		if !s.logged[key] {
+			s.logged[key] = true
+			fn()
+		}
+	}
+	if s.sysErr != nil {
+		once("system:"+s.sysErr.Error(), func() {
+			s.log.Error("the machine-wide settings file cannot be used; ignoring it", "path", s.sysPath, "err", s.sysErr)
+		})
+	}
+	if len(s.sysUnknown) > 0 {
+		once("unknown:"+strings.Join(s.sysUnknown, ","), func() {
+			s.log.Warn("the machine-wide settings file names settings that do not exist; ignoring them", "path", s.sysPath, "keys", s.sysUnknown)
+		})
+	}
+	for _, k := range s.ignored {
+		once("ignored:"+k, func() {
+			s.log.Warn("a setting in the user's file is locked by the machine-wide file; ignoring the user's value", "key", k, "user_file", s.path, "system_file", s.sysPath)
+		})
+	}
+}
+
 // Path returns the config file's path.
 func (s *ConfigStore) Path() string { return s.path }
 
-// File returns the settings as the file has them.
+// File returns the settings the files give, without the environment and
+// command-line overrides: the defaults, the server's discovery answer, the
+// machine-wide file and the user's file, with locked keys as IT set them.
+// Update's function edits this.
 func (s *ConfigStore) File() Config {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.file.clone()
 }
 
-// Effective returns the settings in force: the file, then the environment,
-// then the command-line overrides.
+// Effective returns the settings in force: File, then the environment,
+// then the command-line overrides; locked keys keep the machine-wide
+// file's values.
 func (s *ConfigStore) Effective() Config {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -470,6 +671,29 @@ func (s *ConfigStore) effectiveLocked() Config {
 	if s.overrides != nil {
 		s.overrides(&c)
 	}
+	if len(s.locked) > 0 {
+		fixed, eff := flattenConfig(s.file), flattenConfig(c)
+		var changed bool
+		for k, v := range fixed {
+			if lockedIn(s.locked, k) && !bytes.Equal(eff[k], v) {
+				eff[k], changed = v, true
+			}
+		}
+		for k := range eff {
+			if _, ok := fixed[k]; !ok && lockedIn(s.locked, k) {
+				delete(eff, k)
+				changed = true
+			}
+		}
+		if changed {
+			out := DefaultConfig()
+			// Keys dropped by omitempty must not come back from the defaults.
+			out.Notifications.Muted, out.Notifications.Overrides, out.Channels.Extra = nil, nil, nil
+			if eff.apply(&out) == nil {
+				c = out
+			}
+		}
+	}
 	return c
 }
 
@@ -481,18 +705,20 @@ func (s *ConfigStore) SetOverrides(fn func(*Config)) {
 }
 
 // OnChange registers fn to be called with the effective settings after
-// every Update. It is called on the updating goroutine, never under a lock.
+// every Update, and after SetDiscovered when it changes them. It is called
+// on the updating goroutine, never under a lock.
 func (s *ConfigStore) OnChange(fn func(Config)) {
 	s.mu.Lock()
 	s.listeners = append(s.listeners, fn)
 	s.mu.Unlock()
 }
 
-// Reload re-reads the file, which another EchoTray process (the window
-// process saving the settings or signing in) may have changed. A missing
-// file gives the defaults; an unreadable or corrupt one leaves the
-// settings as they were and returns a *ConfigError. changed reports
-// whether the file layer differs from before. Listeners are not called.
+// Reload re-reads the files, which another EchoTray process (the window
+// process saving the settings or signing in), IT or a discovery may have
+// changed. A missing user file gives the defaults; an unreadable or
+// corrupt one leaves the settings as they were and returns a
+// *ConfigError. changed reports whether File differs from before.
+// Listeners are not called.
 func (s *ConfigStore) Reload() (changed bool, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -500,21 +726,29 @@ func (s *ConfigStore) Reload() (changed bool, err error) {
 }
 
 func (s *ConfigStore) reloadLocked() (bool, error) {
-	cfg, err := readConfig(s.path)
+	old, _ := json.Marshal(s.file)
+	s.readSystemLocked()
+	s.readDiscoveredLocked()
+	user, extra, err := readUserFile(s.path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		cfg = DefaultConfig()
+		user, extra = nil, nil
 	case err != nil:
+		s.rebuildLocked()
 		return false, &ConfigError{Path: s.path, Err: err}
 	}
-	old, _ := json.Marshal(s.file)
-	now, _ := json.Marshal(cfg)
-	s.file, s.corrupt = cfg, false
+	s.user, s.userExtra, s.corrupt = user, extra, false
+	s.rebuildLocked()
+	now, _ := json.Marshal(s.file)
 	return !bytes.Equal(old, now), nil
 }
 
-// Update edits the file layer with fn and saves it (directory 0700, file
-// 0600, atomically). If saving fails the file layer is left unchanged.
+// Update edits the settings with fn and saves the user's file (directory
+// 0700, file 0600, atomically). fn gets File; the file keeps the keys it
+// had and gains those fn changed, so a value fn leaves alone keeps
+// following the layers below. A change to a locked key is refused with a
+// *LockedError (errors.Is ErrLocked) and nothing is saved. If saving fails
+// the settings are left unchanged.
 func (s *ConfigStore) Update(fn func(*Config)) error {
 	s.mu.Lock()
 	if !s.corrupt {
@@ -522,11 +756,41 @@ func (s *ConfigStore) Update(fn func(*Config)) error {
 		// have saved since we read it.
 		_, _ = s.reloadLocked()
 	}
-	next := s.file.clone()
+	cur := s.file.clone()
+	next := cur.clone()
 	fn(&next)
 	if err := next.Validate(); err != nil {
 		s.mu.Unlock()
 		return fmt.Errorf("settings not saved: %w", err)
+	}
+	if next.Server != "" {
+		next.Server, _ = NormalizeServerURL(next.Server) // valid: checked above
+	}
+	before, after := flattenConfig(cur), flattenConfig(next)
+	user := maps.Clone(s.user)
+	if user == nil {
+		user = flatLayer{}
+	}
+	var locked []string
+	for _, k := range slices.Sorted(maps.Keys(knownKeys())) {
+		b, inBefore := before[k]
+		a, inAfter := after[k]
+		if inBefore == inAfter && bytes.Equal(a, b) {
+			continue
+		}
+		if lockedIn(s.locked, k) {
+			locked = append(locked, k)
+			continue
+		}
+		if inAfter {
+			user[k] = a
+		} else {
+			delete(user, k)
+		}
+	}
+	if len(locked) > 0 {
+		s.mu.Unlock()
+		return &LockedError{Keys: locked}
 	}
 	if s.corrupt {
 		// A symlinked config.json stays a link: its target is moved aside.
@@ -542,11 +806,17 @@ func (s *ConfigStore) Update(fn func(*Config)) error {
 		}
 		s.corrupt = false
 	}
-	if err := writeConfig(s.path, next); err != nil {
+	raw, err := userFileBytes(user, s.userExtra)
+	if err != nil {
 		s.mu.Unlock()
 		return err
 	}
-	s.file = next
+	if err := writeConfig(s.path, raw); err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	s.user = user
+	s.rebuildLocked()
 	eff := s.effectiveLocked()
 	listeners := slices.Clone(s.listeners)
 	s.mu.Unlock()
@@ -556,11 +826,35 @@ func (s *ConfigStore) Update(fn func(*Config)) error {
 	return nil
 }
 
-// writeConfig saves cfg atomically with private permissions. If path is a
+// userFileBytes encodes the user's file: the version mark, the explicit
+// keys and the other keys it had.
+func userFileBytes(user flatLayer, extra map[string]json.RawMessage) ([]byte, error) {
+	nested, err := user.nest()
+	if err != nil {
+		return nil, fmt.Errorf("encode config: %w", err)
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(nested, &top); err != nil {
+		return nil, fmt.Errorf("encode config: %w", err)
+	}
+	for k, v := range extra {
+		if _, ok := top[k]; !ok {
+			top[k] = v
+		}
+	}
+	top[configVersionKey] = json.RawMessage(strconv.Itoa(configVersion))
+	b, err := json.MarshalIndent(top, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encode config: %w", err)
+	}
+	return append(b, '\n'), nil
+}
+
+// writeConfig saves raw atomically with private permissions. If path is a
 // symbolic link (a config kept with the user's dotfiles), the file it
 // points to is replaced, atomically in its own directory, and the link
 // stays.
-func writeConfig(path string, cfg Config) error {
+func writeConfig(path string, raw []byte) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create config directory: %w", err)
@@ -568,15 +862,11 @@ func writeConfig(path string, cfg Config) error {
 	if err := os.Chmod(dir, 0o700); err != nil {
 		return fmt.Errorf("protect config directory: %w", err)
 	}
-	b, err := json.MarshalIndent(cfg, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode config: %w", err)
-	}
 	target, err := configTarget(path)
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(target, append(b, '\n'), 0o600); err != nil {
+	if err := writeFileAtomic(target, raw, 0o600); err != nil {
 		if target != path {
 			return fmt.Errorf("the config file %s is a symbolic link; saving through it failed: %w", path, err)
 		}
@@ -625,4 +915,143 @@ func configTarget(path string) (string, error) {
 		target = link
 	}
 	return "", fmt.Errorf("the config file %s is a symbolic link that leads to itself (or through more than %d links)", path, maxSymlinkHops)
+}
+
+// serverAddressHint is the sentence every NormalizeServerURL error ends
+// with: what to type.
+const serverAddressHint = "Enter the address of your billing server, like billing.example.com."
+
+// pageSegments are first path segments of Laravel web pages and API
+// routes. A pasted address is cut at the first of them: the server is
+// what comes before.
+var pageSegments = map[string]bool{
+	"api": true, "broadcasting": true, "sanctum": true, "login": true, "logout": true,
+	"register": true, "password": true, "forgot-password": true, "reset-password": true,
+	"verify-email": true, "email": true, "two-factor-challenge": true, "dashboard": true,
+	"home": true, "admin": true, "notifications": true, "settings": true, "profile": true,
+	"user": true, "users": true, "account": true, "payments": true, "invoices": true,
+	"tenants": true, "app": true, "nova": true, "horizon": true, "telescope": true,
+}
+
+// NormalizeServerURL turns what a person types or pastes as "the server"
+// into the server URL EchoTray stores (scheme://host[:port][/base], no
+// trailing slash, lower-case scheme and host). Its errors are plain
+// sentences that can be shown as they are.
+//
+// The rules:
+//   - Spaces around the address are ignored.
+//   - Without a scheme, loopback addresses (localhost, *.localhost,
+//     127.0.0.0/8, ::1) get http://, everything else https:// (type
+//     http:// explicitly for a plain-HTTP server on the network).
+//   - Only http and https are accepted; the port, when given, must be
+//     1–65535. User and password in the URL (a staging site behind basic
+//     authentication) are kept.
+//   - A pasted page address is reduced to the server: the query and
+//     fragment are dropped; the path is cut at the first segment that is
+//     a Laravel page or route (api, login, dashboard, home, broadcasting,
+//     notifications, payments, … — see pageSegments) or a file (a segment
+//     with a dot, like index.php); if the pasted address had a query or
+//     fragment and no such segment, the whole path is dropped (it was a
+//     page). Otherwise the path is kept: it is the folder the application
+//     is installed in (https://example.com/billing), which the API paths
+//     are relative to.
+func NormalizeServerURL(input string) (string, error) {
+	s := strings.TrimSpace(input)
+	if s == "" {
+		return "", errors.New(serverAddressHint)
+	}
+	if strings.ContainsAny(s, " \t\r\n\\") {
+		return "", fmt.Errorf("%q is not a server address. %s", RedactURL(s), serverAddressHint)
+	}
+	lower := strings.ToLower(s)
+	hasScheme := strings.Contains(lower, "://")
+	if !hasScheme {
+		if at := strings.IndexByte(s, '@'); at >= 0 && !strings.ContainsAny(s[:at], ":/") {
+			return "", fmt.Errorf("That looks like an e-mail address. %s", serverAddressHint)
+		}
+		if strings.HasPrefix(lower, "http:") || strings.HasPrefix(lower, "https:") {
+			return "", fmt.Errorf("%q is not a server address (write https:// with two slashes). %s", RedactURL(s), serverAddressHint)
+		}
+		s = "//" + s
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		if strings.Contains(err.Error(), "port") {
+			return "", fmt.Errorf("The port in %q must be a number between 1 and 65535. %s", RedactURL(strings.TrimPrefix(s, "//")), serverAddressHint)
+		}
+		return "", fmt.Errorf("%q is not a server address. %s", RedactURL(strings.TrimPrefix(s, "//")), serverAddressHint)
+	}
+	u.Scheme = strings.ToLower(u.Scheme)
+	if hasScheme && u.Scheme != "http" && u.Scheme != "https" {
+		return "", fmt.Errorf("The address must start with https:// or http:// (or with neither). %s", serverAddressHint)
+	}
+	host := u.Hostname()
+	if host == "" {
+		return "", fmt.Errorf("%q has no server name. %s", RedactURL(strings.TrimPrefix(s, "//")), serverAddressHint)
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return "", fmt.Errorf("The port in %q must be a number between 1 and 65535. %s", RedactURL(strings.TrimPrefix(s, "//")), serverAddressHint)
+		}
+	}
+	if strings.ContainsAny(host, "%_!$&'()*+,;=") && !strings.Contains(host, ":") {
+		return "", fmt.Errorf("%q is not a server name. %s", host, serverAddressHint)
+	}
+	if !hasScheme {
+		u.Scheme = "https"
+		if isLoopbackHost(host) {
+			u.Scheme = "http"
+		}
+	}
+	u.Host = strings.ToLower(u.Host)
+	pasted := u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(s, "#")
+	u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = "", false, "", ""
+	u.Path = serverBasePath(u.Path, pasted)
+	u.RawPath = ""
+	out := strings.TrimRight(u.String(), "/")
+	if _, err := NormalizeServer(out); err != nil {
+		return "", fmt.Errorf("%q is not a server address. %s", RedactURL(strings.TrimPrefix(s, "//")), serverAddressHint)
+	}
+	return out, nil
+}
+
+// serverBasePath keeps the part of a pasted path that is the folder the
+// application lives in (see NormalizeServerURL).
+func serverBasePath(p string, pasted bool) string {
+	var keep []string
+	cut := false
+	for _, seg := range strings.Split(p, "/") {
+		if seg == "" {
+			continue
+		}
+		if pageSegments[strings.ToLower(seg)] || strings.Contains(seg, ".") {
+			cut = true
+			break
+		}
+		keep = append(keep, seg)
+	}
+	if pasted && !cut {
+		return ""
+	}
+	if len(keep) == 0 {
+		return ""
+	}
+	return "/" + strings.Join(keep, "/")
+}
+
+// isLoopbackHost reports whether host (no port, no brackets) is this
+// computer: localhost, a *.localhost name, 127.0.0.0/8 or ::1.
+func isLoopbackHost(host string) bool {
+	h := strings.ToLower(strings.TrimSuffix(host, "."))
+	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
+		return true
+	}
+	if ip := net.ParseIP(h); ip != nil {
+		return ip.IsLoopback()
+	}
+	return false
 }

@@ -493,3 +493,100 @@ func TestConfigErrorsShownWhilePausedByDefault(t *testing.T) {
 		})
 	}
 }
+
+func TestNormalizeServerURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"billing.example.com":          "https://billing.example.com",
+		"  billing.example.com/  ":     "https://billing.example.com",
+		"Billing.Example.COM":          "https://billing.example.com",
+		"HTTPS://Billing.Example.com/": "https://billing.example.com",
+		"http://127.0.0.1:8000":        "http://127.0.0.1:8000",
+		"127.0.0.1:40317":              "http://127.0.0.1:40317",
+		"localhost:8000":               "http://localhost:8000",
+		"app.localhost":                "http://app.localhost",
+		"[::1]:8000":                   "http://[::1]:8000",
+		"10.0.0.5:8000":                "https://10.0.0.5:8000",
+		"http://10.0.0.5:8000":         "http://10.0.0.5:8000",
+		"billing.example.com:8443":     "https://billing.example.com:8443",
+		"https://billing.example.com/dashboard/payments?x=1": "https://billing.example.com",
+		"https://billing.example.com/login":                  "https://billing.example.com",
+		"https://billing.example.com/api/user":               "https://billing.example.com",
+		"https://billing.example.com/#/payments":             "https://billing.example.com",
+		"https://billing.example.com/reports?month=3":        "https://billing.example.com",
+		"https://example.com/billing":                        "https://example.com/billing",
+		"https://example.com/billing/":                       "https://example.com/billing",
+		"https://example.com/billing/login?next=/home":       "https://example.com/billing",
+		"https://example.com/billing/index.php/dashboard":    "https://example.com/billing",
+		"https://stage:pw@stage.example.com/home":            "https://stage:pw@stage.example.com",
+		"intranet-billing":                                   "https://intranet-billing",
+	} {
+		got, err := NormalizeServerURL(in)
+		if err != nil || got != want {
+			t.Errorf("NormalizeServerURL(%q) = %q, %v; want %q", in, got, err, want)
+			continue
+		}
+		// The result is a valid stored server and is stable.
+		if again, err := NormalizeServerURL(got); err != nil || again != got {
+			t.Errorf("NormalizeServerURL(%q) again = %q, %v", got, again, err)
+		}
+		if _, err := NormalizeServer(got); err != nil {
+			t.Errorf("NormalizeServer(%q): %v", got, err)
+		}
+	}
+}
+
+func TestNormalizeServerURLErrorsArePlain(t *testing.T) {
+	for in, mention := range map[string]string{
+		"":                        "like billing.example.com",
+		"   ":                     "like billing.example.com",
+		"ftp://billing.example":   "https://",
+		"ws://billing.example":    "https://",
+		"anna@example.com":        "e-mail address",
+		"billing example com":     "not a server address",
+		"https://":                "no server name",
+		"https:/billing.example":  "two slashes",
+		"billing.example.com:0":   "between 1 and 65535",
+		"billing.example.com:99x": "between 1 and 65535",
+		"https://h:70000":         "between 1 and 65535",
+		"https://u:S3cret@:80/":   "no server name",
+	} {
+		_, err := NormalizeServerURL(in)
+		if err == nil {
+			t.Errorf("NormalizeServerURL(%q) accepted", in)
+			continue
+		}
+		msg := err.Error()
+		if !strings.Contains(msg, mention) {
+			t.Errorf("NormalizeServerURL(%q) = %q, want it to mention %q", in, msg, mention)
+		}
+		if !strings.HasSuffix(msg, serverAddressHint) {
+			t.Errorf("NormalizeServerURL(%q) = %q does not end with the hint", in, msg)
+		}
+		for _, jargon := range []string{"parse", "invalid", "url.", "%!"} {
+			if strings.Contains(strings.ToLower(msg), jargon) {
+				t.Errorf("NormalizeServerURL(%q) = %q has %q", in, msg, jargon)
+			}
+		}
+		if strings.Contains(msg, "S3cret") {
+			t.Errorf("NormalizeServerURL(%q) shows the password: %q", in, msg)
+		}
+	}
+}
+
+func FuzzNormalizeServerURL(f *testing.F) {
+	for _, s := range []string{"billing.example.com", "http://127.0.0.1:8000/x?y#z", "[::1]", "a@b", "https://u:p@h:1/api"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		got, err := NormalizeServerURL(in)
+		if err != nil {
+			return
+		}
+		if _, err := NormalizeServer(got); err != nil {
+			t.Fatalf("NormalizeServerURL(%q) = %q, not a valid server: %v", in, got, err)
+		}
+		if again, err := NormalizeServerURL(got); err != nil || again != got {
+			t.Fatalf("not stable: %q → %q → %q, %v", in, got, again, err)
+		}
+	})
+}

@@ -36,11 +36,20 @@ func Retryable(err error) bool {
 // ("Reconnect now"). It returns the first non-retryable result, or ctx's
 // error when ctx ends.
 //
+// Before each attempt, until one has succeeded, it asks the server for its
+// realtime settings (RefreshDiscovery, at most DiscoveryTimeout): they are
+// refreshed at each start, and a server unreachable at first is asked again
+// once it answers.
+//
 // This is the one restore policy: the tray core and `echotray watch` both
 // use it.
 func (s *Session) RestoreRetrying(ctx context.Context, wake <-chan struct{}, onRetry func(err error, next time.Time)) (User, error) {
 	delay := RestoreFirstDelay
+	discovered := false
 	for {
+		if !discovered {
+			discovered = s.refreshDiscoveryBounded(ctx)
+		}
 		u, err := s.Restore(ctx)
 		if ctx.Err() != nil {
 			return User{}, ctx.Err()
@@ -62,4 +71,22 @@ func (s *Session) RestoreRetrying(ctx context.Context, wake <-chan struct{}, onR
 		}
 		delay = min(delay*2, RestoreMaxDelay)
 	}
+}
+
+// DiscoveryTimeout bounds asking the server for its realtime settings at
+// start: an unreachable server must not hold the start up (the saved
+// settings apply meanwhile).
+const DiscoveryTimeout = 5 * time.Second
+
+// refreshDiscoveryBounded runs RefreshDiscovery within DiscoveryTimeout and
+// reports whether the server answered (offered settings or said it has
+// none); a failure is logged and the saved settings apply.
+func (s *Session) refreshDiscoveryBounded(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(ctx, DiscoveryTimeout)
+	defer cancel()
+	if err := s.RefreshDiscovery(ctx); err != nil {
+		s.log.Info("starting with the saved realtime settings", "err", err)
+		return false
+	}
+	return true
 }

@@ -115,9 +115,17 @@ func (s *Session) Login(ctx context.Context, req LoginRequest) (_ User, err erro
 		defer func() { err = scrubError(err, pw) }()
 	}
 	eff := s.cfg.Effective()
-	server := req.Server
-	if strings.TrimSpace(server) == "" {
-		server = eff.Server
+	server := eff.Server
+	if strings.TrimSpace(req.Server) != "" {
+		// As people type it: billing.example.com, a pasted page address.
+		if server, err = NormalizeServerURL(req.Server); err != nil {
+			return User{}, err
+		}
+		if cur, _ := NormalizeServer(eff.Server); s.cfg.Locked("server") && server != cur {
+			s.log.Warn("sign-in to another server refused: the server is locked by the machine-wide settings",
+				"asked", RedactURL(server), "locked", RedactURL(cur), "system_file", s.cfg.SystemPath())
+			return User{}, &LockedError{Keys: []string{"server"}}
+		}
 	}
 	email := strings.TrimSpace(req.Email)
 	if email == "" {
@@ -135,6 +143,10 @@ func (s *Session) Login(ctx context.Context, req LoginRequest) (_ User, err erro
 			return User{}, err
 		}
 	}
+	// Ask the server for its realtime settings first: a server that cannot
+	// answer that will not sign in either, and the answer is needed
+	// before anything subscribes.
+	disc, discErr := s.discover(ctx, api.Server())
 	s.log.Info("signing in", "server", RedactURL(api.Server()), "email", email)
 	token, user, err := api.Login(ctx, email, req.Password)
 	if err != nil {
@@ -155,9 +167,15 @@ func (s *Session) Login(ctx context.Context, req LoginRequest) (_ User, err erro
 		s.revoke(api, token)
 		return User{}, err
 	}
+	if discErr == nil {
+		if err := s.cfg.SetDiscovered(disc); err != nil {
+			s.log.Warn("the server's realtime settings could not be saved; they apply until EchoTray quits", "err", err)
+		}
+	}
 	err = s.cfg.Update(func(c *Config) {
 		c.Server = api.Server()
 		c.Email = email
+		c.UserID = user.ID
 	})
 	if err != nil {
 		_ = store.Delete(email)
@@ -480,3 +498,43 @@ func (s *Session) Generation() uint64 { return s.generation() }
 // ExpireGeneration is Expire for the token of generation gen only: if the
 // user has signed in again since, the newer token is left alone.
 func (s *Session) ExpireGeneration(gen uint64) { s.expireGeneration(gen) }
+
+// RefreshDiscovery asks the configured server for its realtime settings
+// (Discover) and makes them the discovery layer of the settings (see
+// ConfigStore.SetDiscovered): call it at each start, before connecting.
+// With no server configured it does nothing. When the server cannot be
+// asked (offline, 5xx, a bad answer) the error is returned and logged, and
+// the answer saved at the last start or sign-in still applies.
+func (s *Session) RefreshDiscovery(ctx context.Context) error {
+	server := s.cfg.Effective().Server
+	if strings.TrimSpace(server) == "" {
+		return nil
+	}
+	d, err := s.discover(ctx, server)
+	if err != nil {
+		if _, ok := s.cfg.Discovery(); ok {
+			s.log.Info("using the realtime settings the server gave last time")
+		}
+		return err
+	}
+	return s.cfg.SetDiscovered(d)
+}
+
+// discover runs Discover with the session's client and logs the outcome.
+func (s *Session) discover(ctx context.Context, server string) (Discovered, error) {
+	d, err := Discover(ctx, s.http, server)
+	if err != nil {
+		s.log.Warn("could not ask the server for its realtime settings", "server", RedactURL(server), "err", err)
+		return d, err
+	}
+	for _, n := range d.Notes {
+		s.log.Warn("server's realtime settings: "+n, "server", RedactURL(d.Server))
+	}
+	if d.Offered {
+		s.log.Info("the server gave its realtime settings", "server", RedactURL(d.Server), "key", d.Key,
+			"host", d.Host, "port", d.Port, "scheme", d.Scheme, "cluster", d.Cluster, "path", d.Path, "auth_endpoint", RedactURL(d.AuthEndpoint))
+	} else {
+		s.log.Info("the server offers no realtime settings; using the saved ones", "server", RedactURL(d.Server))
+	}
+	return d, nil
+}

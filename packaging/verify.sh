@@ -11,7 +11,9 @@
 #            whose libraries all resolve), `echotray --version`,
 #            `echotray-window --version` and `echotray window --help` (the
 #            core handing over to the window program) run there, and
-#            `apt-get purge` removes every file; the tarball's Makefile
+#            `apt-get purge` removes every file but an administrator's
+#            /etc/echotray/config.json, which the installed echotray reads
+#            (status shows its server); the tarball's Makefile
 #            installs both programs and uninstalls under a DESTDIR, and
 #            `echotray window` fails with a clear message without echotray-window.
 #   windows  in a fresh wine prefix: setup.exe /S installs the files, the
@@ -20,7 +22,11 @@
 #            and echotray.exe window --help (the window process, same exe) too;
 #            uninstall.exe /S removes all of it and keeps user data;
 #            /NOAUTOSTART skips the Run value; uninstall.exe /S /REMOVEDATA
-#            also removes the user data. Wine 8.0 lacks bcryptprimitives.dll,
+#            also removes the user data; setup.exe /S /SERVER=… /LOCK writes
+#            %ProgramData%\EchoTray\config.json and the installed program
+#            uses it (status, login --server another exits 2), /SERVER
+#            without /LOCK, bad values refused, kept on uninstall. Wine 8.0
+#            lacks bcryptprimitives.dll,
 #            which Go programs need; the prefix gets a test-only stand-in
 #            (packaging/windows/wine/), never shipped.
 set -euo pipefail
@@ -214,11 +220,21 @@ verify_deb_install() {
 	for f in $(expected_files /usr); do
 		[[ -f $CHROOT$f ]] || die "$f was not installed"
 	done
+	# IT's machine-wide settings (docs/install.md): not in the package (no
+	# conffile), read by the installed program, left alone by purge.
+	grep -q '^/etc/' "$WORK/verify/dpkg-L.txt" && die "the package ships files in /etc: $(grep '^/etc/' "$WORK/verify/dpkg-L.txt")"
+	mkdir -p "$CHROOT/etc/$APP_BINARY"
+	printf '{"server": "https://billing.example.com", "locked": ["server"]}\n' >"$CHROOT/etc/$APP_BINARY/config.json"
+	local out
+	out=$($in HOME=/tmp/home "/usr/bin/$APP_BINARY" status 2>&1) || true
+	grep -q '^Server: *https://billing.example.com$' <<<"$out" || die "/usr/bin/$APP_BINARY does not read /etc/$APP_BINARY/config.json: $out"
+	pass "no file in /etc in the package; /usr/bin/$APP_BINARY status reads /etc/$APP_BINARY/config.json (Server https://billing.example.com)"
 	$in apt-get purge -y -qq "$APP_BINARY" >/dev/null 2>&1 || die "apt-get purge"
 	for f in $(expected_files /usr) /usr/share/doc/$APP_BINARY/copyright; do
 		[[ ! -e $CHROOT$f ]] || die "$f is still there after purge"
 	done
-	pass "apt-get purge removes every file"
+	[[ -f $CHROOT/etc/$APP_BINARY/config.json ]] || die "apt-get purge removed IT's /etc/$APP_BINARY/config.json"
+	pass "apt-get purge removes every file (and keeps /etc/$APP_BINARY/config.json)"
 	cleanup_chroot
 	CHROOT=
 	trap - EXIT
@@ -253,11 +269,27 @@ verify_tarball() {
 	grep -q "$WINDOW_BINARY" <<<"$out" || die "without $WINDOW_BINARY, $APP_BINARY window printed: $out"
 	mv "$t/$WINDOW_BINARY" "$dest/opt/echotray/bin/"
 	pass "without $WINDOW_BINARY next to it: \"$out\""
+	# IT's machine-wide settings: SERVER= (and LOCK=1) write
+	# $(SYSCONFDIR)/echotray/config.json; the installed core reads it.
+	local sysfile=$dest/etc/$APP_BINARY/config.json
+	make -s -C "$t/x/$name" install DESTDIR="$dest" PREFIX=/opt/echotray SERVER=https://billing.example.com LOCK=1 >/dev/null ||
+		die "make install SERVER=… LOCK=1 failed"
+	json_check "$sysfile" "d == {'server': 'https://billing.example.com', 'locked': ['server']}" ||
+		die "make install SERVER=… LOCK=1 wrote: $(cat "$sysfile" 2>&1)"
+	out=$(env -u DISPLAY -u WAYLAND_DISPLAY HOME="$t/home" ECHOTRAY_CONFIG_DIR="$t/home/cfg" ECHOTRAY_SYSTEM_CONFIG="$sysfile" \
+		"$dest/opt/echotray/bin/$APP_BINARY" status 2>&1) || true
+	grep -q '^Server: *https://billing.example.com$' <<<"$out" || die "the installed $APP_BINARY does not use $sysfile: $out"
+	if make -s -C "$t/x/$name" system-config DESTDIR="$dest" SERVER='billing example' >/dev/null 2>&1; then
+		die "make system-config accepted a bad SERVER"
+	fi
+	pass "make install SERVER=… LOCK=1 wrote /etc/$APP_BINARY/config.json; $APP_BINARY status uses it; a bad SERVER is refused"
 	make -s -C "$t/x/$name" uninstall DESTDIR="$dest" PREFIX=/opt/echotray >/dev/null
+	[[ -f $sysfile ]] || die "make uninstall removed IT's $sysfile"
+	rm -rf "$dest/etc"
 	local left
 	left=$(find "$dest" -type f)
 	[[ -z $left ]] || die "make uninstall left files: $left"
-	pass "make uninstall removes every file"
+	pass "make uninstall removes every file (and keeps /etc/$APP_BINARY/config.json)"
 }
 
 verify_linux() {
@@ -363,6 +395,87 @@ lnk_has_aumid() {
 	EOF
 }
 
+# json_check FILE PYTHON-EXPR: the JSON file, loaded as d, satisfies EXPR.
+json_check() {
+	python3 - "$1" "$2" <<-'EOF'
+		import json, sys
+		d = json.load(open(sys.argv[1], encoding="utf-8-sig"))
+		sys.exit(0 if eval(sys.argv[2]) else 1)
+	EOF
+}
+
+# verify_windows_system_config: IT's silent install with settings. setup.exe
+# /S /SERVER=… /LOCK writes %ProgramData%\<Name>\config.json (server and
+# lock), the installed program uses it (status shows the server; login
+# --server another exits 2 naming the lock), /SERVER without /LOCK
+# rewrites it unlocked, a bad /SERVER is refused without touching it, and
+# the uninstaller keeps it (IT's file). Runs in the prefix verify_windows
+# made (wine's user is an administrator, as a deployment tool is).
+verify_windows_system_config() {
+	local user inst sysfile server=https://billing.example.com out rc
+	user=$(WINEPREFIX=$WINEPFX wine cmd /c 'echo %USERNAME%' 2>/dev/null | tr -d '\r')
+	inst=$WINEPFX/drive_c/users/$user/AppData/Local/Programs/$APP_NAME
+	sysfile=$WINEPFX/drive_c/ProgramData/$APP_NAME/config.json
+	local exe="C:\\users\\$user\\AppData\\Local\\Programs\\$APP_NAME\\$APP_BINARY.exe"
+
+	log "wine setup.exe /S /NOAUTOSTART /SERVER=$server /LOCK (machine-wide settings)"
+	rm -f "$sysfile"
+	w wine "$SETUP" /S /NOAUTOSTART "/SERVER=$server" /LOCK || die "setup.exe /S /SERVER=$server /LOCK failed"
+	[[ -f $sysfile ]] || die "setup.exe /SERVER did not write %ProgramData%\\$APP_NAME\\config.json"
+	sed 's/^/    /' "$sysfile" >&2
+	json_check "$sysfile" "d == {'server': '$server', 'locked': ['server']}" ||
+		die "%ProgramData%\\$APP_NAME\\config.json is not {server, locked: [server]}: $(cat "$sysfile")"
+	pass "/SERVER=$server /LOCK wrote %ProgramData%\\$APP_NAME\\config.json"
+
+	# The installed program reads it before the user's settings.
+	out=$(WINEPREFIX=$WINEPFX wine "$exe" status 2>&1 | tr -d '\r') || true
+	WINEPREFIX=$WINEPFX wineserver -w
+	grep -q "^Server: *$server\$" <<<"$out" || die "$APP_BINARY.exe status does not use the machine-wide server: $out"
+	printf '    $ wine %s.exe status\n%s\n' "$APP_BINARY" "$(grep -E '^(Server|WebSocket):' <<<"$out" | sed 's/^/    /')" >&2
+	pass "$APP_BINARY.exe status: Server $server (from %ProgramData%)"
+	rc=0
+	out=$(WINEPREFIX=$WINEPFX wine "$exe" login --server https://other.example.com --email a@example.com --password-stdin </dev/null 2>&1) || rc=$?
+	out=$(tr -d '\r' <<<"$out")
+	WINEPREFIX=$WINEPFX wineserver -w
+	[[ $rc == 2 ]] && grep -q "set by your administrator" <<<"$out" ||
+		die "login --server another with the server locked: exit $rc, $out"
+	pass "login --server another: exit 2, \"$(grep -o -- '--server cannot be used[^(]*' <<<"$out" | head -n1)\""
+
+	log "wine setup.exe /S /NOAUTOSTART /SERVER=$server/ (no lock), then a bad /SERVER"
+	w wine "$SETUP" /S /NOAUTOSTART "/SERVER=$server/" || die "setup.exe /S /SERVER (no /LOCK) failed"
+	json_check "$sysfile" "d == {'server': '$server/'}" || die "/SERVER without /LOCK wrote: $(cat "$sysfile")"
+	pass "/SERVER without /LOCK: the server, no lock"
+	rc=0
+	w wine "$SETUP" /S '/SERVER=billing "x' || rc=$?
+	((rc != 0)) || die "setup.exe accepted a /SERVER with a quote"
+	json_check "$sysfile" "d == {'server': '$server/'}" || die "a refused /SERVER changed the file: $(cat "$sysfile")"
+	rc=0
+	w wine "$SETUP" /S /LOCK || rc=$?
+	((rc != 0)) || die "setup.exe accepted /LOCK without /SERVER"
+	pass "a bad /SERVER (exit $rc) and /LOCK alone are refused; the file is unchanged"
+
+	w wine "$inst/uninstall.exe" /S || die "uninstall.exe /S failed"
+	[[ -f $sysfile ]] || die "the uninstaller removed IT's %ProgramData%\\$APP_NAME\\config.json"
+	pass "uninstall.exe /S keeps %ProgramData%\\$APP_NAME\\config.json"
+
+	# Per machine, as a deployment tool runs it (elevated): Program Files,
+	# the common Start menu, HKLM; the settings file as above.
+	local pf="$WINEPFX/drive_c/Program Files/$APP_NAME" mkey="HKLM\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\$APP_ID"
+	local clnk="$WINEPFX/drive_c/ProgramData/Microsoft/Windows/Start Menu/Programs/$APP_NAME.lnk"
+	log "wine setup.exe /S /ALLUSERS /NOAUTOSTART /SERVER=$server /LOCK (per machine)"
+	w wine "$SETUP" /S /ALLUSERS /NOAUTOSTART "/SERVER=$server" /LOCK || die "setup.exe /S /ALLUSERS failed"
+	[[ -f $pf/$APP_BINARY.exe && -f $pf/uninstall.exe ]] || die "/ALLUSERS did not install into Program Files"
+	[[ -f $clnk ]] || die "/ALLUSERS: no shortcut in the common Start menu"
+	grep -q "InstallLocation.*Program Files\\\\$APP_NAME" <<<"$(regq "$mkey")" || die "/ALLUSERS: no HKLM Uninstall key"
+	json_check "$sysfile" "d == {'server': '$server', 'locked': ['server']}" || die "/ALLUSERS /SERVER /LOCK wrote: $(cat "$sysfile")"
+	[[ ! -e $inst ]] || die "/ALLUSERS also installed for the user"
+	pass "/ALLUSERS: Program Files, common Start menu, HKLM Uninstall key, %ProgramData% settings"
+	w wine "C:\\Program Files\\$APP_NAME\\uninstall.exe" /S || die "per-machine uninstall.exe /S failed"
+	[[ ! -e $pf && ! -e $clnk && -z $(regq "$mkey") ]] || die "the per-machine uninstall left files or keys"
+	[[ -f $sysfile ]] || die "the per-machine uninstall removed %ProgramData%\\$APP_NAME\\config.json"
+	pass "per-machine uninstall.exe /S removed it all but IT's settings file"
+}
+
 verify_windows() {
 	need wine wineserver python3
 	[[ -f $SETUP ]] || die "$SETUP is missing: run packaging/dist.sh windows"
@@ -464,6 +577,7 @@ verify_windows() {
 	[[ ! -e $inst ]] || die "install folder still there"
 	[[ ! -e $data && ! -e $appdata/$APP_NAME && ! -e $appdata/fyne/$APP_ID ]] || die "/REMOVEDATA left user data"
 	pass "uninstall.exe /S /REMOVEDATA also removed %LocalAppData%\\$APP_NAME, %AppData%\\$APP_NAME, %AppData%\\fyne\\$APP_ID"
+	verify_windows_system_config
 	cleanup_wine
 	WINEPFX=
 	trap - EXIT

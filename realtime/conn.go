@@ -39,6 +39,7 @@ const (
 	evClosed                           // the connection ended or the handshake failed
 	evExited                           // every goroutine of the connection has exited
 	evAuth                             // an authorisation finished
+	evReauth                           // an authorisation for a new key of an encrypted channel finished
 )
 
 // connEvent is sent to the supervisor by connection and auth goroutines.
@@ -56,11 +57,11 @@ type connEvent struct {
 	activity int    // evEstablished, seconds; 0 if the server sent none
 
 	code int   // evClosed: close or error code, 0 if unknown
-	err  error // evClosed, evAuth
+	err  error // evClosed, evAuth, evReauth
 
-	channel string // evAuth
-	seq     uint64 // evAuth
-	auth    Auth   // evAuth
+	channel string // evAuth, evReauth
+	seq     uint64 // evAuth, evReauth
+	auth    Auth   // evAuth, evReauth
 }
 
 // conn is one connection attempt: dial, handshake, then one reader (the run

@@ -87,4 +87,12 @@
 // "UserCreated", fn) receives both `App\Events\UserCreated` and a broadcastAs
 // name `UserCreated`; a leading "." (".user.created") matches the literal name
 // only.
+//
+// # Encrypted channels
+//
+// private-encrypted- channels (Echo's encryptedPrivate) are decrypted with
+// the key their authorisation returns ("shared_secret"); an event that
+// cannot be decrypted after one re-authorisation for a new key arrives
+// with [Event].Err matching [ErrUndecryptable] and null Data. See
+// encrypted.go.
 package realtime

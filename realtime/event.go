@@ -22,6 +22,11 @@ type Event struct {
 	UserID string
 	// Received is when the reader goroutine read the frame.
 	Received time.Time
+	// Err is set when the event arrived but cannot be used: on an
+	// encrypted channel, one that could not be decrypted (errors.Is
+	// ErrUndecryptable; Data is then null). Record it ("a message could
+	// not be decrypted") rather than show its data.
+	Err error
 }
 
 // ShortName returns the event name without the namespace:

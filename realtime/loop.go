@@ -42,6 +42,8 @@ type connSub struct {
 	// want is the wanted-set entry this subscription serves; Unsubscribe
 	// followed by Subscribe replaces it, and the channel is subscribed anew.
 	want *wantedSub
+	// enc is the key of an encrypted channel, from its authorisation.
+	enc *encState
 }
 
 // loop is the supervisor's state. Only the supervisor goroutine touches it.
@@ -210,6 +212,7 @@ func (l *loop) closeConn(graceful bool) {
 		if s.cancel != nil {
 			s.cancel()
 		}
+		l.dropPending(s)
 	}
 	clear(l.subs)
 	l.dialPending = false
@@ -254,6 +257,8 @@ func (l *loop) handle(ev connEvent) {
 		l.lost(ev.code, ev.err)
 	case evAuth:
 		l.authDone(ev)
+	case evReauth:
+		l.reauthDone(ev)
 	}
 }
 
@@ -433,9 +438,14 @@ func (l *loop) route(f frame, received time.Time, cost int64) {
 			l.log.Debug("realtime: dropped event for a channel not wanted", "event", f.Event, "channel", f.Channel)
 			return
 		}
-		l.c.disp.push(item{kind: itemEvent, cost: cost, event: Event{
+		it := item{kind: itemEvent, cost: cost, event: Event{
 			Channel: f.Channel, Name: f.Event, Data: f.Data, UserID: f.UserID, Received: received,
-		}})
+		}}
+		if isEncrypted(f.Channel) {
+			l.encryptedEvent(f.Channel, l.subs[f.Channel], it)
+			return
+		}
+		l.c.disp.push(it)
 	}
 }
 
@@ -543,6 +553,7 @@ func (l *loop) dropSub(ch string, s *connSub) {
 	if s.phase == phaseSent || s.phase == phaseSubscribed {
 		l.send(unsubscribeFrame(ch))
 	}
+	l.dropPending(s)
 	delete(l.subs, ch)
 }
 
@@ -606,6 +617,17 @@ func (l *loop) authDone(ev connEvent) {
 	s.cancel()
 	s.cancel = nil
 	switch {
+	case ev.err == nil && isEncrypted(ev.channel):
+		key, err := parseSharedSecret(ev.auth.SharedSecret)
+		if err != nil {
+			l.subFailed(ev.channel, s, fmt.Errorf("realtime: authorising %q: %w", ev.channel, err), false)
+			l.armSubTimer()
+			return
+		}
+		l.dropPending(s)
+		s.enc = &encState{key: key}
+		s.phase = phaseSent
+		l.send(subscribeFrame(ev.channel, ev.auth))
 	case ev.err == nil:
 		s.phase = phaseSent
 		l.send(subscribeFrame(ev.channel, ev.auth))
@@ -632,10 +654,17 @@ func (l *loop) authDone(ev connEvent) {
 
 // authRetryAfter handles an authoriser answer that asked to wait
 // (Retry-After on a 429 or 503): the channel alone waits that long, capped at
-// maxRetryAfter, plus Jitter, then tries again on the same connection.
+// maxRetryAfter, plus Jitter scaled by 2^(n-1) for the n-th wait in a row
+// (at most retryAfterSpreadMax times), then tries again on the same
+// connection. The growing spread matters when a fleet needs far more
+// authorisations than the limit allows: with Laravel's "Retry-After: 1"
+// every waiting channel would otherwise come back within the same second
+// and be refused again; this way the backlog spreads out and each client
+// sends fewer requests during a long refusal.
 func (l *loop) authRetryAfter(ch string, s *connSub, ae *AuthError, cause error) {
 	s.retries++
-	d := min(ae.RetryAfter, maxRetryAfter) + max(l.s.Jitter(), 0)
+	spread := time.Duration(1) << min(s.retries-1, retryAfterSpreadShift)
+	d := min(ae.RetryAfter, maxRetryAfter) + max(l.s.Jitter(), 0)*spread
 	d = max(d, minSubRetry)
 	at := time.Now().Add(d)
 	s.phase, s.deadline = phaseWaitRetry, at

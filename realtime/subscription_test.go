@@ -250,7 +250,7 @@ func TestInvalidChannelsAndMissingAuthorizer(t *testing.T) {
 		s := newFakeServer(t)
 		r := newRecorder()
 		c := newTestClient(t, s, testConfig(s, r))
-		for _, ch := range []string{"", "bad channel", "private-encrypted-x", strings.Repeat("a", 201)} {
+		for _, ch := range []string{"", "bad channel", "private-encrypted-", strings.Repeat("a", 201)} {
 			c.Subscribe(ch)
 			if f := r.waitSub(t, ch, SubscriptionFailed, time.Second); f.Err == nil {
 				t.Fatalf("%q: no error", ch)

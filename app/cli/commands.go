@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -19,12 +20,14 @@ import (
 	"echotray/app"
 )
 
-// usageText is the text of `echotray --help`; %s is the config file. The
+// usageText is the text of `echotray --help`; the %s are the config file
+// and the machine-wide one. The
 // internal `window` command is left out on purpose.
 const usageText = `Usage:
   echotray [--hidden] [--log-level LEVEL]   start the tray app
   echotray login --server URL --email EMAIL [--password-stdin]
                  [--pusher-key K] [--pusher-host H] [--pusher-port N] [--pusher-scheme http|https]
+                 (the --pusher-* flags only for a server that does not announce them)
   echotray watch [--json] [--no-notify]
   echotray history [--json] [--search TEXT] [--limit N] [--unread]
   echotray status
@@ -36,6 +39,8 @@ Run "echotray COMMAND --help" for the flags of a command.
 
 Settings live in %s (ECHOTRAY_CONFIG_DIR);
 ECHOTRAY_* environment variables override the file, and flags override both.
+An administrator's machine-wide settings are read first and may lock some
+(%s, ECHOTRAY_SYSTEM_CONFIG).
 Exit codes: 0 ok, 1 error, 2 usage, 3 not signed in / session expired /
 wrong credentials, 4 system keyring unavailable.
 `
@@ -57,7 +62,7 @@ type Env struct {
 
 // PrintUsage writes the usage text of echotray to w.
 func PrintUsage(w io.Writer) {
-	fmt.Fprintf(w, usageText, configFileHint())
+	fmt.Fprintf(w, usageText, configFileHint(), app.SystemConfigPath(os.Getenv))
 }
 
 // ParseExit maps a flag parsing error to an exit code: --help is not an
@@ -103,6 +108,7 @@ func StartProcess(env Env, level, logName string) (p *Process, code int) {
 		return nil, ExitCode(err)
 	}
 	logStartup(logs.Logger, env.Startup)
+	cfg.SetLogger(logs.Logger)
 	if cfgErr != nil {
 		logs.Logger.Error("config file unusable; using the defaults", "err", cfgErr)
 	}
@@ -257,7 +263,7 @@ func (c *cmdline) login(args []string) int {
 			"given are saved in the config file. Without --password-stdin the password is\n"+
 			"asked for on the terminal.")
 	var o LoginOptions
-	fs.StringVar(&o.Server, "server", "", "the backend URL, e.g. https://billing.example.com (default: the saved one)")
+	fs.StringVar(&o.Server, "server", "", "the server's address, e.g. billing.example.com (default: the saved one)")
 	fs.StringVar(&o.Email, "email", "", "your e-mail address (default: the saved one)")
 	fs.BoolVar(&o.PasswordStdin, "password-stdin", false, "read the password from the first line of standard input")
 	fs.StringVar(&o.Pusher.Key, "pusher-key", "", "the Pusher/Soketi app key (saved; default local-key)")
@@ -267,7 +273,50 @@ func (c *cmdline) login(args []string) int {
 	if code, ok := c.parse(fs, args); !ok {
 		return code
 	}
-	return c.exec(*level, func(ctx context.Context, cmds *Commands) error { return cmds.Login(ctx, o) })
+	return c.exec(*level, func(ctx context.Context, cmds *Commands) error {
+		if err := lockedLoginFlags(cmds.Config, o); err != nil {
+			return err
+		}
+		return cmds.Login(ctx, o)
+	})
+}
+
+// lockedLoginFlags refuses login flags that would change a setting the
+// machine-wide file locks (a usage error: exit code 2). Giving the locked
+// value itself is fine.
+func lockedLoginFlags(cfg *app.ConfigStore, o LoginOptions) error {
+	eff := cfg.Effective()
+	var flags, keys []string
+	if o.Server != "" && cfg.Locked("server") {
+		given, err := app.NormalizeServerURL(o.Server)
+		if cur, _ := app.NormalizeServer(eff.Server); err != nil || given != cur {
+			flags, keys = append(flags, "--server"), append(keys, "server")
+		}
+	}
+	for _, f := range []struct {
+		flag, key string
+		given     bool
+		same      bool
+	}{
+		{"--pusher-key", "pusher.key", o.Pusher.Key != "", o.Pusher.Key == eff.Pusher.Key},
+		{"--pusher-host", "pusher.host", o.Pusher.Host != "", o.Pusher.Host == eff.Pusher.Host},
+		{"--pusher-port", "pusher.port", o.Pusher.Port != 0, o.Pusher.Port == eff.Pusher.Port},
+		{"--pusher-scheme", "pusher.scheme", o.Pusher.Scheme != "", o.Pusher.Scheme == eff.Pusher.Scheme},
+	} {
+		if f.given && !f.same && cfg.Locked(f.key) {
+			flags, keys = append(flags, f.flag), append(keys, f.key)
+		}
+	}
+	if len(flags) == 0 {
+		return nil
+	}
+	le := &app.LockedError{Keys: keys}
+	msg := fmt.Sprintf("%s cannot be used: %s%s (set in %s)", strings.Join(flags, " and "),
+		strings.ToLower(le.Error()[:1]), strings.TrimSuffix(le.Error()[1:], "."), cfg.SystemPath())
+	if o.Server != "" && eff.Server != "" && slices.Contains(keys, "server") {
+		msg += ". Sign in without --server to use " + eff.Server
+	}
+	return &UsageError{Msg: msg + "."}
 }
 
 func (c *cmdline) watch(args []string) int {
@@ -281,7 +330,9 @@ func (c *cmdline) watch(args []string) int {
 	if code, ok := c.parse(fs, args); !ok {
 		return code
 	}
-	return c.exec(*level, func(ctx context.Context, cmds *Commands) error { return cmds.Watch(ctx, o) })
+	return c.exec(*level, func(ctx context.Context, cmds *Commands) error {
+		return cmds.Watch(ctx, o) // its restore asks the server for its realtime settings
+	})
 }
 
 func (c *cmdline) history(args []string) int {
@@ -348,6 +399,10 @@ func (c *cmdline) exec(logLevel string, fn func(context.Context, *Commands) erro
 	}
 	defer logs.Close()
 	logStartup(logs.Logger, c.env.Startup)
+	cfg.SetLogger(logs.Logger)
+	if p := cfg.SystemProblem(); p != "" {
+		fmt.Fprintln(stderr, "echotray: note:", p)
+	}
 	cfg.SetOverrides(func(cf *app.Config) {
 		if logLevel != "" {
 			cf.LogLevel = logLevel

@@ -159,3 +159,52 @@ func corruptConfig(t *testing.T, e *testEnv) {
 		t.Fatal(err)
 	}
 }
+
+// A machine-wide file that locks the server: login flags that would change
+// it exit 2 with the reason, before any password is asked for.
+func TestMainLoginLockedFlags(t *testing.T) {
+	e := newTestEnv(t)
+	sys := filepath.Join(e.dir, "system.json")
+	if err := os.WriteFile(sys, []byte(`{"server": "billing.example.com", "pusher": {"host": "ws.corp.example"}, "locked": ["server", "pusher.host"]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(app.EnvSystemConfig, sys)
+	for _, tt := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--server", "https://other.example.com"}, []string{"--server cannot be used", "the server address is set by your administrator", sys, "https://billing.example.com"}},
+		{[]string{"--pusher-host", "ws.mine.example"}, []string{"--pusher-host cannot be used", "administrator"}},
+		{[]string{"--server", "other.example.com", "--pusher-host", "x"}, []string{"--server and --pusher-host cannot be used", "the server address and the WebSocket host are set"}},
+	} {
+		code, stdout, stderr := run(t, append([]string{"login", "--email", "a@example.com", "--password-stdin"}, tt.args...)...)
+		if code != ExitUsage || stdout != "" {
+			t.Errorf("%v: exit %d, stdout %q", tt.args, code, stdout)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(stderr, w) {
+				t.Errorf("%v: stderr %q lacks %q", tt.args, stderr, w)
+			}
+		}
+	}
+	// The locked value itself is no change: the command goes on (and stops
+	// at the missing password).
+	code, _, stderr := run(t, "login", "--server", "https://billing.example.com/", "--email", "a@example.com", "--password-stdin")
+	if strings.Contains(stderr, "administrator") || code == ExitOK {
+		t.Errorf("the locked server given: exit %d\n%s", code, stderr)
+	}
+}
+
+// A malformed machine-wide file is reported and does not stop a command.
+func TestMainSystemProblemNoted(t *testing.T) {
+	e := newTestEnv(t)
+	sys := filepath.Join(e.dir, "system.json")
+	if err := os.WriteFile(sys, []byte(`{"server": `), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(app.EnvSystemConfig, sys)
+	code, stdout, stderr := run(t, "status")
+	if code != ExitAuth || !strings.Contains(stdout, "Nobody is signed in") || !strings.Contains(stderr, "Please tell your administrator") {
+		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+}

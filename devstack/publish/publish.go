@@ -32,6 +32,11 @@ type Publisher struct {
 	Client *http.Client
 	// Now gives auth_timestamp; nil means time.Now.
 	Now func() time.Time
+	// EncryptionMasterKey (32 bytes, see ParseMasterKey) encrypts events
+	// on private-encrypted- channels end to end, as Laravel's Pusher
+	// broadcaster does with encryption_master_key_base64: the server
+	// relays only ciphertext. Without it such a trigger is refused.
+	EncryptionMasterKey []byte
 }
 
 // APIError is a refusal by the HTTP API: a non-2xx answer, or a 200 answer
@@ -61,6 +66,8 @@ type triggerBody struct {
 // broadcaster does. data is sent as a JSON string: a string, []byte or
 // json.RawMessage is sent as is, anything else is JSON-marshalled first.
 // A non-empty socketID excludes that connection (Laravel's toOthers()).
+// On a private-encrypted- channel (alone in channels) the data is
+// encrypted with EncryptionMasterKey first.
 // A refusal is returned as an *APIError carrying the server's message and
 // status (see Do).
 func (p *Publisher) Trigger(ctx context.Context, channels []string, name string, data any, socketID string) error {
@@ -70,6 +77,22 @@ func (p *Publisher) Trigger(ctx context.Context, channels []string, name string,
 	payload, err := EncodeData(data)
 	if err != nil {
 		return fmt.Errorf("publish: trigger %s: %w", name, err)
+	}
+	for _, ch := range channels {
+		if !IsEncrypted(ch) {
+			continue
+		}
+		// As pusher-php-server: one encrypted channel per trigger, since
+		// each channel has its own key.
+		if len(channels) > 1 {
+			return fmt.Errorf("publish: trigger %s: an encrypted channel (%s) must be triggered on its own", name, ch)
+		}
+		if len(p.EncryptionMasterKey) == 0 {
+			return fmt.Errorf("publish: trigger %s on %s: no encryption master key", name, ch)
+		}
+		if payload, err = Encrypt(ch, payload, p.EncryptionMasterKey); err != nil {
+			return fmt.Errorf("publish: trigger %s: %w", name, err)
+		}
 	}
 	body, err := marshal(triggerBody{Name: name, Channels: channels, Data: payload, SocketID: socketID})
 	if err != nil {

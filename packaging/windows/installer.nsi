@@ -5,7 +5,14 @@
 ;   APP_NAME APP_ID APP_BINARY APP_PUBLISHER APP_WEBSITE VERSION WIN_VERSION
 ;   SRC_DIR (folder holding the files below) OUT_FILE (the setup.exe to write)
 ;
-; No administrator rights: everything goes under the user's profile and HKCU.
+; By default no administrator rights: everything goes under the user's
+; profile and HKCU. With /ALLUSERS (run elevated, e.g. by a software
+; deployment tool as SYSTEM) the same goes to every user:
+;   program   $PROGRAMFILES64\<Name>\, shortcut in the common Start menu,
+;   registry  HKLM instead of HKCU (AppUserModelId, Run, Uninstall).
+; /SERVER writes %ProgramData%\<Name>\config.json, which EchoTray reads
+; before the user's own settings (docs/install.md, "Deploying to many
+; desktops"); it is kept on uninstall: it is IT's file.
 ;   program   $LOCALAPPDATA\Programs\<Name>\  (exe, icons, notices, uninstaller)
 ;   shortcut  Start menu\Programs\<Name>.lnk, carrying the AppUserModelID
 ;   registry  HKCU\Software\Classes\AppUserModelId\<ID>         (toast name and icon)
@@ -13,6 +20,12 @@
 ;             HKCU\Software\Microsoft\Windows\CurrentVersion\Uninstall\<ID>
 ;
 ; Command line (setup.exe):    /S silent, /NOAUTOSTART do not start at sign-in,
+;                              /SERVER=<url> write the machine-wide settings file
+;                              %ProgramData%\<Name>\config.json with that server
+;                              (needs administrator rights), /LOCK also lock it
+;                              there ("locked": ["server"]),
+;                              /ALLUSERS install for every user of the computer
+;                              (needs administrator rights; see below),
 ;                              /D=<folder> install folder (last, unquoted)
 ; Command line (uninstall.exe): /S silent (keeps user data), /REMOVEDATA also
 ;                              deletes settings, history and cached data
@@ -45,6 +58,9 @@ SetDateSave on
 !define AUMID_KEY "Software\Classes\AppUserModelId\${APP_ID}"
 !define RUN_KEY "Software\Microsoft\Windows\CurrentVersion\Run"
 !define SHORTCUT "$SMPROGRAMS\${APP_NAME}.lnk"
+; The machine-wide settings file (app.SystemConfigPath on Windows).
+!define SYSTEM_CONFIG_DIR "$COMMONPROGRAMDATA\${APP_NAME}"
+!define SYSTEM_CONFIG "${SYSTEM_CONFIG_DIR}\config.json"
 
 !include "MUI2.nsh"
 !include "LogicLib.nsh"
@@ -52,6 +68,10 @@ SetDateSave on
 !include "Sections.nsh"
 !include "Win\COM.nsh"
 !include "Win\Propkey.nsh"
+
+Var AllUsers   ; 1: /ALLUSERS, a per-machine install
+Var Server     ; /SERVER=<url>, empty when not given
+Var LockServer ; 1: /LOCK
 
 Name "${APP_NAME}"
 OutFile "${OUT_FILE}"
@@ -161,7 +181,7 @@ FunctionEnd
 
 Section "!${APP_NAME}" SecApp
   SectionIn RO
-  SetShellVarContext current
+  Call SetContext
   Call StopRunning
 
   SetOutPath "$INSTDIR"
@@ -173,8 +193,8 @@ Section "!${APP_NAME}" SecApp
 
   ; Toast identity: notifications sent with AppID ${APP_ID} show this name
   ; and icon (go-toast and beeep read nothing else).
-  WriteRegStr HKCU "${AUMID_KEY}" "DisplayName" "${APP_NAME}"
-  WriteRegStr HKCU "${AUMID_KEY}" "IconUri" "$INSTDIR\${APP_BINARY}.png"
+  WriteRegStr SHCTX "${AUMID_KEY}" "DisplayName" "${APP_NAME}"
+  WriteRegStr SHCTX "${AUMID_KEY}" "IconUri" "$INSTDIR\${APP_BINARY}.png"
 
   CreateShortcut "${SHORTCUT}" "$INSTDIR\${EXE}" "" "$INSTDIR\${EXE}" 0 SW_SHOWNORMAL "" "${APP_NAME}"
   !insertmacro SetShortcutAUMID "${SHORTCUT}" "${APP_ID}"
@@ -182,33 +202,77 @@ Section "!${APP_NAME}" SecApp
     DetailPrint "Could not set the AppUserModelID on the shortcut (error $0); notifications still use the registry name."
   ${EndIf}
 
-  ; Apps & features (per user).
-  WriteRegStr HKCU "${UNINST_KEY}" "DisplayName" "${APP_NAME}"
-  WriteRegStr HKCU "${UNINST_KEY}" "DisplayVersion" "${VERSION}"
-  WriteRegStr HKCU "${UNINST_KEY}" "Publisher" "${APP_PUBLISHER}"
-  WriteRegStr HKCU "${UNINST_KEY}" "DisplayIcon" "$INSTDIR\${EXE},0"
-  WriteRegStr HKCU "${UNINST_KEY}" "InstallLocation" "$INSTDIR"
-  WriteRegStr HKCU "${UNINST_KEY}" "URLInfoAbout" "${APP_WEBSITE}"
-  WriteRegStr HKCU "${UNINST_KEY}" "UninstallString" '"$INSTDIR\uninstall.exe"'
-  WriteRegStr HKCU "${UNINST_KEY}" "QuietUninstallString" '"$INSTDIR\uninstall.exe" /S'
-  WriteRegDWORD HKCU "${UNINST_KEY}" "NoModify" 1
-  WriteRegDWORD HKCU "${UNINST_KEY}" "NoRepair" 1
+  ; Apps & features (per user, or per machine with /ALLUSERS).
+  WriteRegStr SHCTX "${UNINST_KEY}" "DisplayName" "${APP_NAME}"
+  WriteRegStr SHCTX "${UNINST_KEY}" "DisplayVersion" "${VERSION}"
+  WriteRegStr SHCTX "${UNINST_KEY}" "Publisher" "${APP_PUBLISHER}"
+  WriteRegStr SHCTX "${UNINST_KEY}" "DisplayIcon" "$INSTDIR\${EXE},0"
+  WriteRegStr SHCTX "${UNINST_KEY}" "InstallLocation" "$INSTDIR"
+  WriteRegStr SHCTX "${UNINST_KEY}" "URLInfoAbout" "${APP_WEBSITE}"
+  WriteRegStr SHCTX "${UNINST_KEY}" "UninstallString" '"$INSTDIR\uninstall.exe"'
+  WriteRegStr SHCTX "${UNINST_KEY}" "QuietUninstallString" '"$INSTDIR\uninstall.exe" /S'
+  WriteRegDWORD SHCTX "${UNINST_KEY}" "NoModify" 1
+  WriteRegDWORD SHCTX "${UNINST_KEY}" "NoRepair" 1
   ${GetSize} "$INSTDIR" "/S=0K" $0 $1 $2
-  WriteRegDWORD HKCU "${UNINST_KEY}" "EstimatedSize" "$0"
+  WriteRegDWORD SHCTX "${UNINST_KEY}" "EstimatedSize" "$0"
 SectionEnd
 
 ; The same value the app's own "Start at login" setting writes (app/autostart),
 ; so either can turn it off. --hidden: start in the notification area only.
 Section "Start ${APP_NAME} when I sign in" SecAutostart
-  WriteRegStr HKCU "${RUN_KEY}" "${APP_NAME}" '"$INSTDIR\${EXE}" --hidden'
+  Call SetContext
+  WriteRegStr SHCTX "${RUN_KEY}" "${APP_NAME}" '"$INSTDIR\${EXE}" --hidden'
 SectionEnd
 
 ; Reinstalling without the start-at-sign-in option removes an earlier one.
 Section "-AutostartOff"
+  Call SetContext
   ${IfNot} ${SectionIsSelected} ${SecAutostart}
-    DeleteRegValue HKCU "${RUN_KEY}" "${APP_NAME}"
+    DeleteRegValue SHCTX "${RUN_KEY}" "${APP_NAME}"
   ${EndIf}
 SectionEnd
+
+; The machine-wide settings: only with /SERVER=<url>, and only as an
+; administrator (a file any user could write would lock nothing).
+Section "-SystemConfig"
+  ${If} $Server == ""
+    Return
+  ${EndIf}
+  SetShellVarContext all
+  ClearErrors
+  CreateDirectory "${SYSTEM_CONFIG_DIR}"
+  FileOpen $0 "${SYSTEM_CONFIG}" w
+  ${If} ${Errors}
+    Call SetContext
+    DetailPrint "Could not write ${SYSTEM_CONFIG}."
+    MessageBox MB_ICONSTOP|MB_OK "${APP_NAME} could not write its settings for all users to ${SYSTEM_CONFIG}." /SD IDOK
+    SetErrorLevel 5
+    Abort
+  ${EndIf}
+  FileWrite $0 "{$\r$\n"
+  FileWrite $0 '  "server": "$Server"'
+  ${If} $LockServer == 1
+    FileWrite $0 ',$\r$\n  "locked": ["server"]'
+  ${EndIf}
+  FileWrite $0 "$\r$\n}$\r$\n"
+  FileClose $0
+  Call SetContext
+  ${If} $LockServer == 1
+    DetailPrint "Wrote ${SYSTEM_CONFIG}: server $Server, locked."
+  ${Else}
+    DetailPrint "Wrote ${SYSTEM_CONFIG}: server $Server."
+  ${EndIf}
+SectionEnd
+
+; SetContext selects the current user's or all users' folders and
+; registry (SHCTX) for this install.
+Function SetContext
+  ${If} $AllUsers == 1
+    SetShellVarContext all
+  ${Else}
+    SetShellVarContext current
+  ${EndIf}
+FunctionEnd
 
 !insertmacro MUI_FUNCTION_DESCRIPTION_BEGIN
   !insertmacro MUI_DESCRIPTION_TEXT ${SecApp} "${APP_NAME}, its Start menu shortcut and its notification identity."
@@ -216,24 +280,119 @@ SectionEnd
 !insertmacro MUI_FUNCTION_DESCRIPTION_END
 
 Function .onInit
-  SetShellVarContext current
+  StrCpy $AllUsers 0
+  StrCpy $LockServer 0
+  StrCpy $Server ""
   ${GetParameters} $R0
   ClearErrors
   ${GetOptions} $R0 "/NOAUTOSTART" $R1
   ${IfNot} ${Errors}
     !insertmacro UnselectSection ${SecAutostart}
   ${EndIf}
+  ClearErrors
+  ${GetOptions} $R0 "/ALLUSERS" $R1
+  ${IfNot} ${Errors}
+    StrCpy $AllUsers 1
+  ${EndIf}
+  ClearErrors
+  ${GetOptions} $R0 "/LOCK" $R1
+  ${IfNot} ${Errors}
+    StrCpy $LockServer 1
+  ${EndIf}
+  ; Not ${GetOptions}: it ends a value at the next "/", and a URL has some.
+  Call GetServerOption
+  ${If} $Server != ""
+    Call CheckServer
+  ${EndIf}
+  ${If} $LockServer == 1
+  ${AndIf} $Server == ""
+    MessageBox MB_ICONSTOP|MB_OK "/LOCK needs /SERVER=https://your-server: it locks the server it sets." /SD IDOK
+    SetErrorLevel 2
+    Quit
+  ${EndIf}
+  ${If} $AllUsers == 1
+  ${OrIf} $Server != ""
+    UserInfo::GetAccountType
+    Pop $R2
+    ${If} $R2 != "Admin"
+      MessageBox MB_ICONSTOP|MB_OK "Installing ${APP_NAME} for all users or setting its server for all users needs administrator rights. Run setup.exe as an administrator." /SD IDOK
+      SetErrorLevel 740 ; ERROR_ELEVATION_REQUIRED
+      Quit
+    ${EndIf}
+  ${EndIf}
+  ; Per machine: Program Files, unless /D= named another folder.
+  ${If} $AllUsers == 1
+  ${AndIf} $INSTDIR == "$LOCALAPPDATA\Programs\${APP_NAME}"
+    StrCpy $INSTDIR "$PROGRAMFILES64\${APP_NAME}"
+  ${EndIf}
+  Call SetContext
+FunctionEnd
+
+; GetServerOption sets $Server to the value of /SERVER=<url> on the
+; command line (up to the next space or quote), or to "" without one.
+Function GetServerOption
+  ${GetParameters} $R0
+  StrCpy $Server ""
+  StrLen $R1 $R0
+  StrCpy $R2 0
+  ${DoWhile} $R2 < $R1
+    StrCpy $R3 $R0 8 $R2
+    ${If} $R3 == "/SERVER="
+      IntOp $R2 $R2 + 8
+      ${DoWhile} $R2 < $R1
+        StrCpy $R3 $R0 1 $R2
+        ${If} $R3 == " "
+        ${OrIf} $R3 == '"'
+          ${Break}
+        ${EndIf}
+        StrCpy $Server "$Server$R3"
+        IntOp $R2 $R2 + 1
+      ${Loop}
+      ${If} $Server == ""
+        StrCpy $Server "-" ; "/SERVER=" alone: refused by CheckServer
+      ${EndIf}
+      Return
+    ${EndIf}
+    IntOp $R2 $R2 + 1
+  ${Loop}
+FunctionEnd
+
+; CheckServer refuses a /SERVER value that is not an http(s) address or
+; that would break the JSON file (quotes, backslashes, control characters).
+Function CheckServer
+  StrCpy $R3 $Server 8
+  StrCpy $R4 $Server 7
+  ${If} $R3 != "https://"
+  ${AndIf} $R4 != "http://"
+    MessageBox MB_ICONSTOP|MB_OK '/SERVER must be the address of your billing server starting with https:// (or http://), like /SERVER=https://billing.example.com' /SD IDOK
+    SetErrorLevel 2
+    Quit
+  ${EndIf}
+  StrLen $R5 $Server
+  StrCpy $R6 0
+  ${DoWhile} $R6 < $R5
+    StrCpy $R7 $Server 1 $R6
+    ${If} $R7 == '"'
+    ${OrIf} $R7 == "\"
+    ${OrIf} $R7 == " "
+    ${OrIf} $R7 == "$\t"
+      MessageBox MB_ICONSTOP|MB_OK '/SERVER=$Server is not a server address (no spaces, quotes or backslashes).' /SD IDOK
+      SetErrorLevel 2
+      Quit
+    ${EndIf}
+    IntOp $R6 $R6 + 1
+  ${Loop}
 FunctionEnd
 
 Section "un.${APP_NAME}" UnSecApp
   SectionIn RO
-  SetShellVarContext current
+  Call un.SetContext
   Call un.StopRunning
 
   Delete "${SHORTCUT}"
-  DeleteRegValue HKCU "${RUN_KEY}" "${APP_NAME}"
-  DeleteRegKey HKCU "${AUMID_KEY}"
-  DeleteRegKey HKCU "${UNINST_KEY}"
+  DeleteRegValue SHCTX "${RUN_KEY}" "${APP_NAME}"
+  DeleteRegKey SHCTX "${AUMID_KEY}"
+  DeleteRegKey SHCTX "${UNINST_KEY}"
 
   Delete "$INSTDIR\${EXE}"
   Delete "$INSTDIR\${APP_BINARY}.ico"
@@ -245,6 +404,8 @@ Section "un.${APP_NAME}" UnSecApp
 SectionEnd
 
 Section /o "un.Remove my settings and notification history" UnSecData
+  ; The user's own data, also after a per-machine install; the machine-wide
+  ; settings file (%ProgramData%) is IT's and stays.
   SetShellVarContext current
   RMDir /r "$LOCALAPPDATA\${APP_NAME}"
   RMDir /r "$APPDATA\${APP_NAME}"
@@ -258,11 +419,32 @@ SectionEnd
 !insertmacro MUI_UNFUNCTION_DESCRIPTION_END
 
 Function un.onInit
-  SetShellVarContext current
+  ; A per-machine install has its Uninstall key in HKLM pointing here.
+  StrCpy $AllUsers 0
+  ReadRegStr $R1 HKLM "${UNINST_KEY}" "InstallLocation"
+  ${If} $R1 == $INSTDIR
+    StrCpy $AllUsers 1
+    UserInfo::GetAccountType
+    Pop $R2
+    ${If} $R2 != "Admin"
+      MessageBox MB_ICONSTOP|MB_OK "${APP_NAME} is installed for all users: removing it needs administrator rights." /SD IDOK
+      SetErrorLevel 740
+      Quit
+    ${EndIf}
+  ${EndIf}
+  Call un.SetContext
   ${GetParameters} $R0
   ClearErrors
   ${GetOptions} $R0 "/REMOVEDATA" $R1
   ${IfNot} ${Errors}
     !insertmacro SelectSection ${UnSecData}
+  ${EndIf}
+FunctionEnd
+
+Function un.SetContext
+  ${If} $AllUsers == 1
+    SetShellVarContext all
+  ${Else}
+    SetShellVarContext current
   ${EndIf}
 FunctionEnd
