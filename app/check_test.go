@@ -49,7 +49,7 @@ func TestCheckWebSocketRefused(t *testing.T) {
 	if r.OK {
 		t.Fatalf("refused port reported as OK: %+v", r)
 	}
-	if want := "WebSocket: cannot connect to " + cfg.Realtime().Address() + ": "; !strings.HasPrefix(r.Text, want) || len(r.Text) <= len(want) {
+	if want := "Notification server: cannot connect to " + cfg.Realtime().Address() + ": "; !strings.HasPrefix(r.Text, want) || len(r.Text) <= len(want) {
 		t.Errorf("text %q, want it to start with %q", r.Text, want)
 	}
 }
@@ -65,10 +65,10 @@ func TestCheckConnectionRunsBoth(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	api, ws := CheckConnection(srv.Client())(ctx, cfg)
-	if !api.OK || !strings.HasPrefix(api.Text, "API: ") {
+	if !api.OK || !strings.HasPrefix(api.Text, "Server: ") {
 		t.Errorf("api = %+v", api)
 	}
-	if ws.OK || !strings.HasPrefix(ws.Text, "WebSocket: ") {
+	if ws.OK || !strings.HasPrefix(ws.Text, "Notification server: ") {
 		t.Errorf("an HTTP server is no Pusher server: ws = %+v", ws)
 	}
 }
@@ -84,4 +84,38 @@ func portOf(t *testing.T, addr string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+func TestCheckPersonalChannel(t *testing.T) {
+	b := newFakeBackend(t, tenantUser())
+	env := newTestEnv(t, b.URL(), nil)
+	sess := env.session()
+	if _, err := sess.Login(context.Background(), LoginRequest{Email: tenantUser().Email, Password: tenantUser().Password}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := env.cfg.Effective()
+	cfg.Pusher.Host, cfg.Pusher.Port = "127.0.0.1", portOf(t, b.srv.Listener.Addr().String())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	api, _ := CheckConnectionAs(sess.HTTPClient(), sess.Header)(ctx, cfg)
+	if !api.OK || !strings.HasSuffix(api.Text, "Personal notifications: allowed.") {
+		t.Errorf("api = %+v", api)
+	}
+	b.mu.Lock()
+	calls := append([]string(nil), b.authCalls...)
+	b.mu.Unlock()
+	if len(calls) != 1 || calls[0] != "private-user.5" {
+		t.Errorf("auth calls %v", calls)
+	}
+	// A wrong authorisation path: the server answers, the channel cannot be authorised.
+	cfg.Paths.Auth = "/wrong/auth"
+	api, _ = CheckConnectionAs(sess.HTTPClient(), sess.Header)(ctx, cfg)
+	if api.OK || !strings.Contains(api.Text, "Personal notifications: The server refused them (its authorisation address was not found).") {
+		t.Errorf("wrong auth path: %+v", api)
+	}
+	for _, bad := range []string{"realtime", "HTTP 404", "Config"} {
+		if strings.Contains(api.Text, bad) {
+			t.Errorf("text has %q: %q", bad, api.Text)
+		}
+	}
 }

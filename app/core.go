@@ -30,6 +30,19 @@ const (
 	// started again when it ended while it is the only way in (no tray host).
 	respawnMin = time.Second
 	respawnMax = 30 * time.Second
+	// offlineNotice is how long the connection must be down before one
+	// desktop notification says so (and one more when it is back).
+	offlineNotice = 2 * time.Minute
+	// caughtUpShown is the most caught-up entries sent to the window one
+	// by one; it reloads its list for a larger catch-up.
+	caughtUpShown = 100
+	// addedCoalesce is the period over which new entries for the window
+	// process are gathered once one has just been sent; addedBatch is the
+	// most sent one by one per period: beyond it the window reloads its
+	// list instead (a 1,000-event burst would otherwise fill the peer's
+	// send queue and cut the window off).
+	addedCoalesce = 100 * time.Millisecond
+	addedBatch    = 50
 )
 
 // Windows the window process shows.
@@ -99,6 +112,9 @@ type coreService interface {
 	SetPrefs(p notify.Prefs)
 	ApplyConfig(cfg Config) error
 	Running() bool
+	// MarkReadRemote marks history entries read on the server (read
+	// sync); it must not block on the network.
+	MarkReadRemote(ctx context.Context, ids []int64) error
 }
 
 // coreSession is what the core uses of *Session.
@@ -112,6 +128,14 @@ type coreSession interface {
 // unreadCounter counts the unread history entries (the history store).
 type unreadCounter interface {
 	UnreadCount(ctx context.Context) (int, error)
+}
+
+// historyAccounts is the history store's per-account part, used when the
+// store has it: the core shows the signed-in account's entries and removes
+// them on a sign-out that asks to.
+type historyAccounts interface {
+	SetAccount(account string)
+	DeleteAccount(ctx context.Context, account string) (int, error)
 }
 
 // WindowRequest is what the core asks the window process to show.
@@ -147,6 +171,9 @@ type CoreDeps struct {
 	// Tick themselves).
 	Tick time.Duration
 	Now  func() time.Time
+	// StateDir holds the catch-up state and read-sync queue ("" means the
+	// cache directory).
+	StateDir string
 	// Quit ends the process's main loop (the tray host's); called once,
 	// from the loop, after everything stopped.
 	Quit func()
@@ -167,7 +194,10 @@ type Core struct {
 	ended chan struct{}
 	once  sync.Once
 	bg    sync.WaitGroup // workers: restore, sign-out, counts, …
-	watch sync.WaitGroup // waiters: the ticker, window-process exits, respawn timers
+	// bgActive counts the running workers (tests poll it: waiting on bg
+	// while the loop may start another would race).
+	bgActive atomic.Int32
+	watch    sync.WaitGroup // waiters: the ticker, window-process exits, respawn timers
 	// restoring counts restore goroutines that have not posted their result.
 	restoring atomic.Int32
 
@@ -186,8 +216,17 @@ type Core struct {
 	keyringDown bool
 	sessionOnly bool
 	server      string // the server the running session signed in to
-	quitting    bool
-	showOnReady bool // show the history window once the session is known
+	account     string // the history account of the signed-in (or last) user
+	// Status: when the connection went up or down (since), why it is down
+	// (reason, plain words), the channels and how each stands.
+	since         time.Time
+	sinceUp       int // 1 up, -1 down, 0 neither (signed out, expired)
+	reason        string
+	chanSpecs     []ChannelSpec
+	chanStates    map[string]ipc.ChannelState
+	offlineNotice bool // the "offline" desktop notification was sent
+	quitting      bool
+	showOnReady   bool // show the history window once the session is known
 	// restore: the running restore attempts (cancel ends them), and its
 	// wake-up channel for "Reconnect now".
 	restoreCancel context.CancelFunc
@@ -200,6 +239,9 @@ type Core struct {
 	respawnDelay time.Duration
 	lastState    ipc.State
 	stateSent    bool
+	// New entries for the window process, coalesced during a burst.
+	addedPending []notify.Entry
+	addedOpen    bool // a coalescing period runs; entries wait for its flush
 	// Tray applied (to change only what changed).
 	lastIcon    string
 	lastTooltip string
@@ -228,6 +270,7 @@ func NewCore(d CoreDeps) *Core {
 		stop:        make(chan struct{}),
 		ended:       make(chan struct{}),
 		banners:     map[string]string{},
+		chanStates:  map[string]ipc.ChannelState{},
 		trayPresent: d.TrayPresent,
 		conn:        tray.Connecting,
 		pausedUntil: d.Config.Effective().Notifications.PausedUntil,
@@ -241,6 +284,9 @@ func NewCore(d CoreDeps) *Core {
 	}
 	if d.ConfigErr != nil {
 		c.banners["config"] = configProblem(d.ConfigErr)
+	}
+	if a, ok := d.Unread.(interface{ Account() string }); ok {
+		c.account = a.Account() // the last account (OpenHistory) until someone signs in
 	}
 	return c
 }
@@ -283,8 +329,10 @@ func (c *Core) loop() {
 // goBG runs f on a worker goroutine that quitting waits for.
 func (c *Core) goBG(f func()) {
 	c.bg.Add(1)
+	c.bgActive.Add(1)
 	go func() {
 		defer c.bg.Done()
+		defer c.bgActive.Add(-1)
 		f()
 	}()
 }
@@ -348,6 +396,7 @@ func (c *Core) setPhase(next Phase, u User, notice string) {
 	case PhaseSignedOut, PhaseExpired:
 		c.user, c.server = User{}, ""
 		c.conn, c.nextAttempt = tray.SignedOut, time.Time{}
+		c.reason, c.chanSpecs, c.chanStates = "", nil, map[string]ipc.ChannelState{}
 		if next == PhaseExpired {
 			c.conn = tray.Expired
 		}
@@ -355,13 +404,18 @@ func (c *Core) setPhase(next Phase, u User, notice string) {
 		c.showWindow(WindowRequest{Window: WindowSignIn, Notice: notice})
 	case PhaseSignedIn:
 		c.user = u
-		c.server = normalizedServer(c.deps.Config.Effective().Server)
-		c.conn, c.nextAttempt = tray.Connecting, time.Time{}
+		cfg := c.deps.Config.Effective()
+		c.server = normalizedServer(cfg.Server)
+		c.setAccount(AccountOf(c.server, u))
+		c.conn, c.nextAttempt, c.reason = tray.Connecting, time.Time{}, ""
+		c.chanSpecs, c.chanStates = ServiceChannels(u, cfg), map[string]ipc.ChannelState{}
 		c.setBanner("connection", "")
 		if err := c.svc.Start(u); err != nil {
 			c.log.Error("cannot start the connection", "err", err)
 			c.setPhase(PhaseUnstarted, u, "")
-			c.setBanner("connection", "Cannot connect: "+Sentence(err.Error())+" Check the connection settings.")
+			c.reason = SetupProblem(err)
+			c.setBanner("connection", "Cannot connect: "+c.reason+" Check the connection settings.")
+			c.refresh()
 			return
 		}
 		c.sessionOnly = c.deps.Session.SessionOnly()
@@ -400,7 +454,8 @@ func (c *Core) restore() {
 			c.log.Warn("cannot restore the session; retrying", "err", err, "at", next)
 			post(func() {
 				c.conn, c.nextAttempt = tray.Offline, next
-				c.setBanner("connection", "Cannot reach the server: "+Sentence(err.Error())+" EchoTray keeps trying.")
+				c.reason = Sentence(err.Error())
+				c.setBanner("connection", "Cannot reach the server: "+c.reason+" EchoTray keeps trying.")
 				c.refresh()
 				c.showHistoryOnReady()
 			})
@@ -437,7 +492,8 @@ func (c *Core) restored(u User, err error) {
 		// Reconnect now or new settings try again.
 		c.log.Error("cannot restore the session", "err", err)
 		c.conn, c.nextAttempt = tray.Offline, time.Time{}
-		c.setBanner("connection", "Cannot sign in with the saved session: "+Sentence(err.Error())+
+		c.reason = Sentence(err.Error())
+		c.setBanner("connection", "Cannot sign in with the saved session: "+c.reason+
 			" Check the server address in the settings, then use Reconnect now.")
 		c.refresh()
 		c.showHistoryOnReady()
@@ -486,6 +542,8 @@ func (c *Core) hooks() Hooks {
 		},
 		OnExpired:       func(error) { c.Post(c.onExpired) },
 		OnDeliveryError: func(err error) { c.Post(func() { c.onDeliveryError(err) }) },
+		OnSubscription:  func(sc realtime.SubscriptionChange) { c.Post(func() { c.onSubscription(sc) }) },
+		OnCaughtUp:      func(es []notify.Entry) { c.Post(func() { c.onCaughtUp(es) }) },
 	}
 }
 
@@ -498,20 +556,21 @@ func (c *Core) onState(sc realtime.StateChange) {
 	case realtime.StateInitialized, realtime.StateConnecting:
 		c.conn = tray.Connecting
 	case realtime.StateConnected:
-		c.conn, c.nextAttempt = tray.Connected, time.Time{}
+		c.conn, c.nextAttempt, c.reason = tray.Connected, time.Time{}, ""
 		c.setBanner("connection", "")
 	case realtime.StateUnavailable:
 		c.conn, c.nextAttempt = tray.Offline, sc.NextAttempt
+		c.reason = ConnectionReason(sc.Err)
 	case realtime.StateFailed:
 		if errors.Is(sc.Err, realtime.ErrUnauthorized) {
 			return // the service reports the expiry through OnExpired
 		}
 		c.conn, c.nextAttempt = tray.Offline, time.Time{}
-		reason := "the server refused the connection"
-		if sc.Err != nil {
-			reason = sc.Err.Error()
+		c.reason = ConnectionReason(sc.Err)
+		if sc.Err == nil {
+			c.reason = "The notification server refused the connection."
 		}
-		c.setBanner("connection", "The notification server refused the connection: "+Sentence(reason)+
+		c.setBanner("connection", "The notification server refused the connection: "+c.reason+
 			" Check the connection settings, then use Reconnect now.")
 	default: // StateDisconnected: we asked for it; a new state follows
 		return
@@ -524,8 +583,55 @@ func (c *Core) onStored(e notify.Entry) {
 	if !e.Read {
 		c.unread++
 	}
-	c.broadcast(ipc.Message{Op: ipc.OpEntryAdded, Added: &e})
+	c.entryAdded(e)
 	c.refresh()
+}
+
+// entryAdded tells the window processes about a new entry: at once when
+// none was sent in the last addedCoalesce, else at the end of the period,
+// one by one for up to addedBatch entries and as one reload for more.
+func (c *Core) entryAdded(e notify.Entry) {
+	if len(c.windows) == 0 {
+		return // a window process reads the store when it connects
+	}
+	if c.addedOpen {
+		c.addedPending = append(c.addedPending, e)
+		return
+	}
+	c.broadcast(ipc.Message{Op: ipc.OpEntryAdded, Added: &e})
+	c.openAddedPeriod()
+}
+
+func (c *Core) openAddedPeriod() {
+	c.addedOpen = true
+	c.goWatch(func() {
+		t := time.NewTimer(addedCoalesce)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			c.Post(c.flushAdded)
+		case <-c.ctx.Done():
+		}
+	})
+}
+
+// flushAdded ends a coalescing period; a period with entries opens the next.
+func (c *Core) flushAdded() {
+	c.addedOpen = false
+	pending := c.addedPending
+	c.addedPending = nil
+	defer c.sendState(true) // the unread count held back during the period
+	switch {
+	case len(pending) == 0:
+		return
+	case len(pending) > addedBatch:
+		c.broadcast(ipc.Message{Op: ipc.OpReload})
+	default:
+		for i := range pending {
+			c.broadcast(ipc.Message{Op: ipc.OpEntryAdded, Added: &pending[i]})
+		}
+	}
+	c.openAddedPeriod()
 }
 
 // onExpired handles the end of the session: tray, desktop notification and
@@ -557,7 +663,7 @@ func (c *Core) onDeliveryError(err error) {
 	if err == nil {
 		c.setBanner("delivery", "")
 	} else {
-		c.setBanner("delivery", "Desktop notifications are not working: "+Sentence(err.Error())+
+		c.setBanner("delivery", "Desktop notifications are not working: "+DeliveryReason(err)+
 			" New events are still kept in the history.")
 	}
 	c.refresh()
@@ -566,7 +672,10 @@ func (c *Core) onDeliveryError(err error) {
 // OnNotificationClick shows the clicked notification's entry; it may be
 // called on any goroutine.
 func (c *Core) OnNotificationClick(id int64) {
-	c.Post(func() { c.showWindow(WindowRequest{Window: WindowHistory, Entry: id}) })
+	c.Post(func() {
+		c.showWindow(WindowRequest{Window: WindowHistory, Entry: id})
+		c.markReadRemote([]int64{id})
+	})
 }
 
 // recountUnread asks the history for the unread count (on a worker).
@@ -588,13 +697,18 @@ func (c *Core) recountUnread() {
 
 // status is the tray's view of the core's state.
 func (c *Core) status() tray.Status {
-	return tray.Status{Conn: c.conn, User: c.user.Name, NextAttempt: c.nextAttempt, PausedUntil: c.pausedUntil}
+	st := tray.Status{Conn: c.conn, User: c.user.Name, NextAttempt: c.nextAttempt, PausedUntil: c.pausedUntil}
+	if c.conn == tray.Connected {
+		st.Warning = c.warning()
+	}
+	return st
 }
 
 // refresh applies the state to the tray icon, tooltip and menu (changing
 // only what changed) and sends it to the windows when it changed.
 func (c *Core) refresh() {
 	now := c.deps.Now()
+	c.trackSince(now)
 	st := c.status()
 	if t := c.deps.Tray; t != nil {
 		if key := fmt.Sprintf("%s/%t", st.Shown(now), c.unread > 0); key != c.lastIcon {
@@ -610,11 +724,26 @@ func (c *Core) refresh() {
 			c.lastTooltip = tip
 		}
 	}
+	c.sendState(false)
+}
+
+// sendState sends the window processes the state if it changed. During a
+// burst (an entry coalescing period) a change of the unread count alone
+// waits for the period's end, unless flush is set.
+func (c *Core) sendState(flush bool) {
 	s := c.ipcState()
-	if !c.stateSent || !sameState(s, c.lastState) {
-		c.lastState, c.stateSent = s, true
-		c.broadcast(ipc.Message{Op: ipc.OpState, State: &s})
+	if c.stateSent && sameState(s, c.lastState) {
+		return
 	}
+	if !flush && c.addedOpen && c.stateSent {
+		u := s
+		u.Unread = c.lastState.Unread
+		if sameState(u, c.lastState) {
+			return // only the count moved: flushAdded sends it
+		}
+	}
+	c.lastState, c.stateSent = s, true
+	c.broadcast(ipc.Message{Op: ipc.OpState, State: &s})
 }
 
 // ipcState is the state as the window process is told it.
@@ -625,7 +754,7 @@ func (c *Core) ipcState() ipc.State {
 			banners = append(banners, t)
 		}
 	}
-	return ipc.State{
+	s := ipc.State{
 		Conn:        c.conn.String(),
 		User:        c.user.Name,
 		NextAttempt: c.nextAttempt,
@@ -635,13 +764,25 @@ func (c *Core) ipcState() ipc.State {
 		Banners:     banners,
 		KeyringDown: c.keyringDown,
 		SessionOnly: c.sessionOnly,
+		Account:     c.account,
+		Since:       c.since,
+		Channels:    c.channelList(),
 	}
+	if c.conn == tray.Offline {
+		s.Reason = c.reason
+	}
+	if c.conn == tray.Connected {
+		s.Warning = c.warning()
+	}
+	return s
 }
 
 func sameState(a, b ipc.State) bool {
 	return a.Conn == b.Conn && a.User == b.User && a.NextAttempt.Equal(b.NextAttempt) &&
 		a.PausedUntil.Equal(b.PausedUntil) && a.Unread == b.Unread && a.TrayPresent == b.TrayPresent &&
-		slices.Equal(a.Banners, b.Banners) && a.KeyringDown == b.KeyringDown && a.SessionOnly == b.SessionOnly
+		slices.Equal(a.Banners, b.Banners) && a.KeyringDown == b.KeyringDown && a.SessionOnly == b.SessionOnly &&
+		a.Account == b.Account && a.Since.Equal(b.Since) && a.Reason == b.Reason && a.Warning == b.Warning &&
+		slices.Equal(a.Channels, b.Channels)
 }
 
 // actions are the tray menu's callbacks; the tray host runs them on its
@@ -656,7 +797,7 @@ func (c *Core) actions() tray.Actions {
 		Settings:    post(func() { c.showWindow(WindowRequest{Window: WindowSettings}) }),
 		Reconnect:   post(c.reconnect),
 		SendTest:    post(c.sendTest),
-		SignOut:     post(func() { c.signOut("") }),
+		SignOut:     post(func() { c.signOut("", false) }),
 		Quit:        post(c.quit),
 	}
 }
@@ -665,7 +806,7 @@ func (c *Core) actions() tray.Actions {
 func (c *Core) setPause(until time.Time) {
 	if err := c.deps.Config.Update(func(cf *Config) { cf.Notifications.PausedUntil = until }); err != nil {
 		c.log.Error("cannot save the pause", "err", err)
-		c.setBanner("config", "The pause could not be saved: "+Sentence(err.Error()))
+		c.setBanner("config", "The pause could not be saved (the settings file cannot be written); it lasts until EchoTray quits.")
 	}
 	cfg := c.deps.Config.Effective()
 	c.svc.SetPrefs(cfg.Prefs())
@@ -697,7 +838,7 @@ func (c *Core) sendTest() {
 		if _, err := c.svc.SendTest(ctx); err != nil {
 			c.log.Warn("test notification failed", "err", err)
 			c.Post(func() {
-				c.setBanner("delivery", "The test notification could not be shown: "+Sentence(err.Error()))
+				c.setBanner("delivery", "The test notification could not be shown: "+DeliveryReason(err))
 				c.refresh()
 				c.showWindow(WindowRequest{Window: WindowHistory})
 			})
@@ -705,16 +846,46 @@ func (c *Core) sendTest() {
 	})
 }
 
-// signOut signs out and opens the sign-in window with notice.
-func (c *Core) signOut(notice string) {
+// signOut signs out and opens the sign-in window with notice; purge also
+// removes the account's history from this computer (after the sign-out).
+func (c *Core) signOut(notice string, purge bool) {
 	c.endRestore()
 	svc := c.svc
+	account := c.account
 	c.setPhase(PhaseSignedOut, User{}, notice)
+	accounts, _ := c.deps.Unread.(historyAccounts)
+	if purge && account != "" && accounts != nil {
+		// Nothing of the account stays on view.
+		c.setAccount("")
+	}
 	c.goBG(func() {
 		ctx, cancel := context.WithTimeout(c.ctx, actionTimeout)
 		defer cancel()
 		if err := svc.SignOut(ctx); err != nil {
 			c.log.Warn("sign-out", "err", err) // the token is gone locally either way
+		}
+		if !purge || account == "" {
+			return
+		}
+		if accounts == nil {
+			c.log.Warn("the history cannot remove an account's entries")
+			return
+		}
+		n, err := accounts.DeleteAccount(ctx, account)
+		if err != nil {
+			c.log.Error("cannot remove the account's history", "err", err)
+			c.Post(func() {
+				c.setBanner("config", "This account's history could not be removed from this computer (the history file could not be changed). To try again, sign in and sign out with that option once more.")
+				c.refresh()
+			})
+			return
+		}
+		c.log.Info("removed the account's history", "account", account, "entries", n)
+		if err := ForgetAccountState(c.deps.StateDir, account); err != nil {
+			c.log.Warn("cannot remove the account's catch-up state", "err", err)
+		}
+		if c.deps.Unread != nil {
+			c.recountUnread()
 		}
 	})
 }
@@ -755,7 +926,7 @@ func (c *Core) settingsSaved() {
 	c.refresh()
 	if s := normalizedServer(cfg.Server); (c.phase == PhaseSignedIn || c.phase == PhaseUnstarted) && c.server != "" && s != c.server {
 		// The token is the old server's: sign out there, sign in here.
-		c.signOut(fmt.Sprintf("The server is now %s: sign in to it.", s))
+		c.signOut(fmt.Sprintf("The server is now %s: sign in to it.", s), false)
 		return
 	}
 	switch c.phase {
@@ -767,7 +938,7 @@ func (c *Core) settingsSaved() {
 			if err := c.svc.ApplyConfig(cfg); err != nil {
 				c.log.Error("cannot apply the settings", "err", err)
 				c.Post(func() {
-					c.setBanner("connection", "The new settings could not be applied: "+Sentence(err.Error()))
+					c.setBanner("connection", "The new settings could not be applied: "+SetupProblem(err))
 					c.refresh()
 				})
 			}
@@ -959,7 +1130,7 @@ func (c *Core) handle(p *ipc.Peer, m ipc.Message) {
 		c.reconnect()
 	case ipc.OpSignOut:
 		if c.phase == PhaseSignedIn || c.phase == PhaseUnstarted || c.phase == PhaseRestoring {
-			c.signOut("")
+			c.signOut("", m.Purge)
 		}
 	case ipc.OpSendTest:
 		c.sendTest()
@@ -967,6 +1138,7 @@ func (c *Core) handle(p *ipc.Peer, m ipc.Message) {
 		if c.deps.Unread != nil {
 			c.recountUnread()
 		}
+		c.markReadRemote(m.IDs)
 	case ipc.OpQuit:
 		c.quit()
 	default:

@@ -78,7 +78,7 @@ func (f *fakeTray) item(t *testing.T, label string) tray.Item {
 
 // iconName tells which tray icon png is, by comparing with every state's.
 func iconName(png []byte) string {
-	for _, st := range []tray.State{tray.SignedOut, tray.Connecting, tray.Connected, tray.Offline, tray.Expired, tray.Paused} {
+	for _, st := range []tray.State{tray.SignedOut, tray.Connecting, tray.Connected, tray.Offline, tray.Expired, tray.Paused, tray.Warning} {
 		for _, unread := range []int{0, 1} {
 			if string(tray.IconPNG(st, unread)) == string(png) {
 				if unread > 0 {
@@ -102,6 +102,8 @@ type fakeService struct {
 	startErr error
 	testErr  error
 	hooks    Hooks
+	// markedRemote are the entry IDs handed to read sync.
+	markedRemote []int64
 }
 
 func (f *fakeService) record(c string) {
@@ -146,6 +148,12 @@ func (f *fakeService) ApplyConfig(cfg Config) error {
 	f.record("apply")
 	f.mu.Lock()
 	f.applied = append(f.applied, cfg)
+	f.mu.Unlock()
+	return nil
+}
+func (f *fakeService) MarkReadRemote(ctx context.Context, ids []int64) error {
+	f.mu.Lock()
+	f.markedRemote = append(f.markedRemote, ids...)
 	f.mu.Unlock()
 	return nil
 }
@@ -248,8 +256,23 @@ func (f *fakeNotifier) sent() []notify.Message {
 
 // fakeUnread counts unread entries.
 type fakeUnread struct {
-	mu sync.Mutex
-	n  int
+	mu       sync.Mutex
+	n        int
+	accounts []string // SetAccount calls
+	deleted  []string // DeleteAccount calls
+}
+
+func (f *fakeUnread) SetAccount(a string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.accounts = append(f.accounts, a)
+}
+
+func (f *fakeUnread) DeleteAccount(_ context.Context, a string) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.deleted = append(f.deleted, a)
+	return 3, nil
 }
 
 func (f *fakeUnread) UnreadCount(context.Context) (int, error) {
@@ -341,6 +364,7 @@ func newTestCore(t *testing.T, sess *fakeSession, trayPresent, hidden bool) *cor
 		Tray:        f.tray,
 		Spawn:       f.spawn.spawn,
 		IconPath:    "/tmp/echotray.png",
+		StateDir:    dir,
 		Hidden:      hidden,
 		TrayPresent: trayPresent,
 		Now:         f.now0,
@@ -387,7 +411,9 @@ func (f *coreFixture) settle() {
 		for f.c.restoring.Load() > 0 && !f.sess.waiting.Load() {
 			time.Sleep(time.Millisecond)
 		}
-		f.c.bg.Wait()
+		for f.c.bgActive.Load() > 0 {
+			time.Sleep(time.Millisecond)
+		}
 		f.on(func() {})
 	}
 }
@@ -925,5 +951,49 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// A burst of new entries reaches the window process as a few entry-added
+// messages and a reload, never as 1,000 lines that would fill its queue
+// and cut it off; the first one goes out at once.
+func TestCoreBurstCoalescedForTheWindow(t *testing.T) {
+	f := newTestCore(t, &fakeSession{}, true, true)
+	w := f.window(t)
+	next(t, w, ipc.OpState)
+	f.svc.hooks.OnState(realtime.StateChange{Current: realtime.StateConnected})
+	for i := range 1000 {
+		e := notify.Entry{ID: int64(i + 1), Time: f.now0(), Channel: "tenant.1", Event: "PaymentCompleted", Type: notify.TypeSuccess, Title: "Payment Completed"}
+		f.svc.hooks.OnEntry(e, true)
+	}
+	if m := next(t, w, ipc.OpEntryAdded); m.Added == nil || m.Added.ID != 1 {
+		t.Fatalf("first entry-added %+v", m.Added)
+	}
+	added, reloads := 1, 0
+	quiet := time.After(2 * time.Second)
+loop:
+	for {
+		select {
+		case m, ok := <-w.Messages():
+			if !ok {
+				t.Fatal("the core cut the window process off during the burst")
+			}
+			switch m.Op {
+			case ipc.OpEntryAdded:
+				added++
+			case ipc.OpReload:
+				reloads++
+			}
+		case <-quiet:
+			break loop
+		}
+	}
+	if reloads == 0 || added > 1+2*addedBatch {
+		t.Errorf("burst of 1,000: %d entry-added, %d reloads", added, reloads)
+	}
+	// Quiet again: the next entry goes out at once, on its own.
+	f.svc.hooks.OnEntry(notify.Entry{ID: 5000, Time: f.now0(), Channel: "tenant.1", Event: "UserCreated", Type: notify.TypeInfo}, true)
+	if m := next(t, w, ipc.OpEntryAdded); m.Added == nil || m.Added.ID != 5000 {
+		t.Errorf("entry-added after the burst %+v", m.Added)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -57,6 +58,21 @@ type fakeBackend struct {
 	wrapUser   bool // answer /api/user as {"data": user}
 	accessKey  bool // answer login with access_token instead of token
 	failStatus int  // when set, every endpoint answers this status
+	// Laravel notifications (the catch-up and read routes answer 404
+	// unless notifRoutes is set).
+	notifRoutes bool
+	notes       []fakeNote
+	reads       []string
+	listCalls   []string // the since of each list request
+}
+
+// fakeNote is a row of the notifications table.
+type fakeNote struct {
+	ID      string
+	Class   string
+	Data    map[string]any
+	Created time.Time
+	ReadAt  *time.Time
 }
 
 func newFakeBackend(t *testing.T, users ...fakeUser) *fakeBackend {
@@ -70,6 +86,8 @@ func newFakeBackend(t *testing.T, users ...fakeUser) *fakeBackend {
 	mux.HandleFunc("GET /api/user", b.user)
 	mux.HandleFunc("POST /api/logout", b.logout)
 	mux.HandleFunc("POST /broadcasting/auth", b.auth)
+	mux.HandleFunc("GET /api/notifications", b.listNotes)
+	mux.HandleFunc("POST /api/notifications/{id}/read", b.readNote)
 	b.srv = httptest.NewServer(mux)
 	t.Cleanup(b.srv.Close)
 	return b
@@ -198,13 +216,75 @@ func (b *fakeBackend) auth(w http.ResponseWriter, r *http.Request) {
 	b.mu.Lock()
 	b.authCalls = append(b.authCalls, ch)
 	b.mu.Unlock()
-	allowed := ch == "private-user."+strconv.FormatInt(u.ID, 10) ||
+	allowed := ch == "private-user."+strconv.FormatInt(u.ID, 10) || ch == "private-App.Models.User."+strconv.FormatInt(u.ID, 10) ||
 		(ch == ChannelSystemAdmin && u.Role == RoleSystemAdmin)
 	if !allowed {
 		writeJSON(w, 403, map[string]string{"message": "This action is unauthorized."})
 		return
 	}
 	writeJSON(w, 200, map[string]string{"auth": "app-key:" + randomHex()})
+}
+
+// addNote stores a notification, as Laravel's database channel does.
+func (b *fakeBackend) addNote(class string, data map[string]any) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	id := fmt.Sprintf("00000000-0000-4000-8000-%012d", len(b.notes)+1)
+	b.notes = append(b.notes, fakeNote{ID: id, Class: class, Data: data, Created: time.Now().UTC().Truncate(time.Second)})
+	return id
+}
+
+// listNotes is GET /api/notifications?since= (one page).
+func (b *fakeBackend) listNotes(w http.ResponseWriter, r *http.Request) {
+	if !b.notifRoutes {
+		writeJSON(w, 404, map[string]string{"message": ""})
+		return
+	}
+	if _, ok := b.bearer(r); !ok {
+		writeJSON(w, 401, map[string]string{"message": "Unauthenticated."})
+		return
+	}
+	since, _ := time.Parse(time.RFC3339, r.URL.Query().Get("since"))
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.listCalls = append(b.listCalls, r.URL.Query().Get("since"))
+	rows := []map[string]any{}
+	for _, n := range b.notes {
+		if n.Created.Before(since) {
+			continue
+		}
+		var readAt any
+		if n.ReadAt != nil {
+			readAt = n.ReadAt.Format(time.RFC3339)
+		}
+		rows = append(rows, map[string]any{"id": n.ID, "type": n.Class, "data": n.Data, "read_at": readAt,
+			"created_at": n.Created.Format("2006-01-02T15:04:05.000000Z")})
+	}
+	writeJSON(w, 200, map[string]any{"data": rows, "next_page_url": nil})
+}
+
+// readNote is POST /api/notifications/{id}/read.
+func (b *fakeBackend) readNote(w http.ResponseWriter, r *http.Request) {
+	if !b.notifRoutes {
+		writeJSON(w, 404, map[string]string{"message": ""})
+		return
+	}
+	if _, ok := b.bearer(r); !ok {
+		writeJSON(w, 401, map[string]string{"message": "Unauthenticated."})
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i := range b.notes {
+		if b.notes[i].ID == r.PathValue("id") {
+			now := time.Now()
+			b.notes[i].ReadAt = &now
+			b.reads = append(b.reads, b.notes[i].ID)
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+	}
+	writeJSON(w, 404, map[string]string{"message": "No query results for model [Illuminate\\Notifications\\DatabaseNotification]."})
 }
 
 // revokeAll invalidates every token, as an admin revoking sessions would.

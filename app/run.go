@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -237,6 +238,17 @@ func OpenHistory(cfg Config, logger *slog.Logger) (*history.Store, error) {
 	}
 	if moved := st.Recovered(); moved != "" && logger != nil {
 		logger.Warn("the history file was damaged and moved aside; a new one was started", "moved_to", moved)
+	}
+	// Until someone signs in, the history shows the last account's
+	// entries (`echotray history`, the window before the core's state).
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if last, err := st.LastAccount(ctx); err != nil {
+		if logger != nil {
+			logger.Warn("cannot read the history's last account", "err", err)
+		}
+	} else if last != "" {
+		st.SetAccount(last)
 	}
 	return st, nil
 }

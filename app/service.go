@@ -9,10 +9,12 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"echotray/app/catchup"
 	"echotray/history"
 	"echotray/notify"
 	"echotray/realtime"
@@ -47,6 +49,10 @@ type Hooks struct {
 	// 401): the service is already stopped and the token deleted. err
 	// matches ErrSessionExpired.
 	OnExpired func(err error)
+	// OnCaughtUp receives the entries a catch-up stored (oldest first,
+	// with their IDs), once per catch-up, from the catch-up worker; they
+	// are not passed to OnEntry.
+	OnCaughtUp func(entries []notify.Entry)
 }
 
 // ServiceOptions configures NewService.
@@ -64,6 +70,11 @@ type ServiceOptions struct {
 	CheckInterval time.Duration
 	// Dial replaces the WebSocket TCP dialer (tests); nil means the default.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// StateDir holds the catch-up state and the read-sync queue; "" means
+	// the cache directory.
+	StateDir string
+	// Now is the clock of gap times; nil means time.Now.
+	Now func() time.Time
 }
 
 // Service joins the realtime connection and the notification pipeline for
@@ -93,6 +104,17 @@ type running struct {
 	wg     sync.WaitGroup // the session check loop
 	gen    uint64         // the session's token generation this run serves
 	soon   chan struct{}  // asks the check loop for a check in accountCheckDelay
+
+	account  string        // the history account (AccountOf)
+	channels []ChannelSpec // what is subscribed
+	// Catch-up and read sync (nil when the notification channel is off).
+	notifChannel string
+	catchup      *catchup.Runner
+	syncer       *catchup.Syncer
+	catchReqs    chan catchReq
+	catchOff     bool         // the server has no list route (catch-up worker only)
+	lostAt       time.Time    // when the live connection was lost (dispatcher only)
+	beat         atomic.Int64 // wall clock of the last heartbeat, Unix ns
 }
 
 // accountEvents are the events on the user's own channel after which the
@@ -161,7 +183,12 @@ func (s *Service) start(u User, cfg Config) error {
 		prefs = s.prefs
 	}
 	r := &running{user: u, cfg: cfg, gen: s.opts.Session.Generation(),
-		soon: make(chan struct{}, 1)}
+		soon: make(chan struct{}, 1), channels: ServiceChannels(u, cfg),
+		account: AccountOf(s.opts.Session.Server(), u)}
+	// Entries from now on belong to this account; the history shows only
+	// its entries.
+	s.opts.Store.SetAccount(r.account)
+	s.setupCatchUp(r)
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.center = s.newCenter(notify.NewCatalog(cfg.Notifications.Overrides), prefs)
 	rc := cfg.Realtime()
@@ -182,8 +209,8 @@ func (s *Service) start(u User, cfg Config) error {
 		return fmt.Errorf("cannot set up the WebSocket connection: %w", err)
 	}
 	r.client = client
-	for _, ch := range u.Channels() {
-		client.Subscribe(ch)
+	for _, ch := range r.channels {
+		client.Subscribe(ch.Name)
 	}
 	s.expiring.Store(false)
 	s.run = r
@@ -192,8 +219,9 @@ func (s *Service) start(u User, cfg Config) error {
 		r.wg.Add(1)
 		go s.checkLoop(r)
 	}
-	s.log.Info("service started", "user", u.ID, "channels", u.Channels(),
-		"ws", rc.Address())
+	s.startCatchUp(r)
+	s.log.Info("service started", "user", u.ID, "account", r.account, "channels", r.channels,
+		"ws", rc.Address(), "catch_up", r.catchup != nil)
 	return nil
 }
 
@@ -212,6 +240,12 @@ func (s *Service) onEvent(r *running, e realtime.Event) {
 	// The Center shortens the wire name (notify.ShortName: one rule for
 	// every stored and shown name, whatever the namespace).
 	in := notify.Incoming{Channel: e.Channel, Event: e.Name, Data: e.Data, Received: e.Received}
+	if errors.Is(e.Err, realtime.ErrUndecryptable) {
+		// Its content is unknown: record that a message was lost.
+		s.log.Warn("event could not be decrypted", "channel", e.Channel, "event", e.Name, "err", e.Err)
+		data, _ := json.Marshal(map[string]string{"event": notify.ShortName(e.Name)})
+		in.Event, in.Data = notify.EventUndecryptable, data
+	}
 	entry, stored, err := r.center.Handle(r.ctx, in)
 	if err != nil {
 		s.log.Error("event not stored", "channel", e.Channel, "event", in.Event, "err", err)
@@ -245,6 +279,7 @@ func fallbackEntry(in notify.Incoming) notify.Entry {
 // onState runs on the realtime dispatcher.
 func (s *Service) onState(r *running, sc realtime.StateChange) {
 	s.log.Info("connection state", "from", sc.Previous.String(), "to", sc.Current.String(), "err", sc.Err)
+	s.trackGap(r, sc)
 	if h := s.opts.Hooks.OnState; h != nil {
 		h(sc)
 	}
@@ -417,7 +452,8 @@ func (s *Service) ApplyConfig(cfg Config) error {
 // needsRestart reports whether a settings change needs a new connection or
 // catalog.
 func needsRestart(old, cfg Config) bool {
-	if old.Pusher != cfg.Pusher || old.Namespace != cfg.Namespace || old.Paths != cfg.Paths || old.Server != cfg.Server {
+	if old.Pusher != cfg.Pusher || old.Namespace != cfg.Namespace || old.Paths != cfg.Paths || old.Server != cfg.Server ||
+		old.Notifications.Channel != cfg.Notifications.Channel || !slices.Equal(old.Channels.Extra, cfg.Channels.Extra) {
 		return true
 	}
 	return !maps.Equal(old.Notifications.Overrides, cfg.Notifications.Overrides)
@@ -444,6 +480,17 @@ func (s *Service) Subscriptions() map[string]realtime.SubscriptionStatus {
 		return nil
 	}
 	return r.client.Subscriptions()
+}
+
+// Account returns the history account of the running service ("" when
+// stopped).
+func (s *Service) Account() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.run == nil {
+		return ""
+	}
+	return s.run.account
 }
 
 // Running reports whether the service is started.

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -29,6 +30,7 @@ type serviceRig struct {
 	stored   chan notify.Entry
 	expired  chan error
 	states   chan realtime.StateChange
+	caught   chan []notify.Entry
 }
 
 func newServiceRig(t *testing.T, who fakeUser) *serviceRig {
@@ -41,6 +43,7 @@ func newServiceRig(t *testing.T, who fakeUser) *serviceRig {
 		stored:   make(chan notify.Entry, 64),
 		expired:  make(chan error, 4),
 		states:   make(chan realtime.StateChange, 256),
+		caught:   make(chan []notify.Entry, 16),
 	}
 	pc := r.p.config()
 	r.env = newTestEnv(t, r.b.URL(), &pc)
@@ -74,6 +77,7 @@ func (r *serviceRig) service(opts ServiceOptions) *Service {
 		OnExpired: func(err error) {
 			r.expired <- err
 		},
+		OnCaughtUp: func(es []notify.Entry) { r.caught <- es },
 	}
 	if opts.CheckInterval == 0 {
 		opts.CheckInterval = -1
@@ -154,7 +158,7 @@ func TestServiceAdminChannels(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer svc.Stop()
-	r.p.waitSubscribed(t, "private-system.admin", "private-user.1")
+	r.p.waitSubscribed(t, "private-system.admin", "private-user.1", "private-App.Models.User.1")
 	r.p.publish("private-system.admin", `App\Events\TenantRegistered`, map[string]any{"tenant": map[string]any{"name": "Acme WiFi"}})
 	e := waitEntry(t, r.entries)
 	if e.Channel != "private-system.admin" || e.Event != "TenantRegistered" {
@@ -163,8 +167,8 @@ func TestServiceAdminChannels(t *testing.T) {
 	r.b.mu.Lock()
 	calls := append([]string(nil), r.b.authCalls...)
 	r.b.mu.Unlock()
-	if len(calls) != 2 {
-		t.Errorf("auth calls %v, want the two private channels", calls)
+	if len(calls) != 3 || !slices.Contains(calls, "private-App.Models.User.1") {
+		t.Errorf("auth calls %v, want the two private channels and the notification channel", calls)
 	}
 }
 
@@ -329,13 +333,13 @@ func TestServiceSignOutReconnectApplyConfig(t *testing.T) {
 	if err := svc.Start(r.user); err != nil {
 		t.Fatal(err)
 	}
-	r.p.waitSubscribed(t, "tenant.7", "private-user.5")
+	r.p.waitSubscribed(t, "tenant.7", "private-user.5", "private-App.Models.User.5")
 	if u, ok := svc.User(); !ok || u.ID != "5" {
 		t.Errorf("User() = %+v %v", u, ok)
 	}
 
 	svc.Reconnect()
-	r.p.waitSubscribed(t, "tenant.7", "private-user.5")
+	r.p.waitSubscribed(t, "tenant.7", "private-user.5", "private-App.Models.User.5")
 
 	// Preferences only: applied live, same connection.
 	cfg := r.env.cfg.Effective()

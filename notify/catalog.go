@@ -122,7 +122,9 @@ func NewCatalog(overrides map[string]Override) *Catalog {
 func (c *Catalog) Known() []string {
 	names := make([]string, 0, len(builtins))
 	for name := range builtins {
-		names = append(names, name)
+		if name != EventUndecryptable { // EchoTray's own, not the backend's
+			names = append(names, name)
+		}
 	}
 	slices.Sort(names)
 	return names
@@ -419,6 +421,14 @@ var catalogSpec = map[string]spec{
 		typeFrom: []string{"type", "level", "severity", "notification.type"},
 		noun:     [2]string{"message", "messages"},
 	},
+	// An event on an encrypted channel that could not be decrypted (the
+	// service renames it; "event" is the original short name).
+	EventUndecryptable: {
+		typ:      TypeWarning,
+		titles:   []string{"Message Could Not Be Read"},
+		messages: []string{"A message[ ({event})] could not be decrypted, so its content is unknown. If this keeps happening, ask your administrator to check the encryption settings."},
+		noun:     [2]string{"unreadable message", "unreadable messages"},
+	},
 	"SystemAlert": {
 		typ:      TypeWarning,
 		titles:   []string{"{title|subject|alert.title}", "System Alert"},
@@ -427,6 +437,10 @@ var catalogSpec = map[string]spec{
 		noun:     [2]string{"alert", "alerts"},
 	},
 }
+
+// EventUndecryptable is the event name the history and notifications get
+// for an event that could not be decrypted.
+const EventUndecryptable = "MessageNotDecrypted"
 
 // builtins is catalogSpec with its templates parsed.
 var builtins = func() map[string]*builtin {
@@ -646,4 +660,162 @@ func humanKey(k string) string {
 	r := []rune(w)
 	r[0] = unicode.ToUpper(r[0])
 	return string(r)
+}
+
+// Laravel notifications. A notification sent through Laravel's broadcast
+// channel arrives as this event on the user's notification channel
+// (private-App.Models.User.{id} by default), with the notification's data
+// plus "id" (its UUID, also its row in the notifications table) and "type"
+// (the notification class).
+const (
+	// NotificationEvent is the event Laravel broadcasts a notification as.
+	NotificationEvent = `Illuminate\Notifications\Events\BroadcastNotificationCreated`
+	// notificationShort is its short name.
+	notificationShort = "BroadcastNotificationCreated"
+	// NotificationKeyPrefix starts the history key of a Laravel
+	// notification: the same whether it arrived live or at catch-up.
+	NotificationKeyPrefix = "notification/"
+)
+
+// IsNotificationEvent reports whether event (short or namespaced) is
+// Laravel's broadcast notification event.
+func IsNotificationEvent(event string) bool {
+	return strings.EqualFold(ShortName(event), notificationShort)
+}
+
+// NotificationKey is the history de-duplication key of the Laravel
+// notification with this UUID.
+func NotificationKey(uuid string) string { return NotificationKeyPrefix + uuid }
+
+// NotificationEntry renders a Laravel notification for the history: data
+// is the broadcast payload (the notification's data plus "id" and "type",
+// see MergeNotification for a database row). Title, message and type come
+// from the data ("title"/"subject", "message"/"body"/"text"/"line",
+// "level"/"severity" or a "type" that names a level), else from the class
+// name in words ("App\Notifications\InvoicePaid" → "Invoice paid"). The
+// user's overrides apply by the class's short name ("InvoicePaid"), which
+// is also the entry's Event. The UUID is ExternalID and, prefixed, Key.
+// Channel and Time are left to the caller.
+func (c *Catalog) NotificationEntry(data json.RawMessage) Entry {
+	p := parsePayload(data)
+	class, _ := p.str("type")
+	uuid, _ := p.str("id")
+	name := notificationName(class)
+	n := c.renderWith(name, p, renderNotification)
+	e := Entry{
+		Event:      name,
+		Type:       n.Type,
+		Title:      n.Title,
+		Message:    n.Message,
+		Data:       storableJSON(data),
+		ExternalID: uuid,
+	}
+	if uuid != "" {
+		e.Key = NotificationKey(uuid)
+	}
+	return e
+}
+
+// MergeNotification builds the broadcast payload of a database
+// notification row: its data with "id" and "type" set, as Laravel's
+// BroadcastNotificationCreated does, so a notification caught up later is
+// stored and shown as it would have been live.
+func MergeNotification(uuid, class string, data json.RawMessage) json.RawMessage {
+	m := map[string]json.RawMessage{}
+	if err := json.Unmarshal(data, &m); err != nil || m == nil {
+		m = map[string]json.RawMessage{}
+		if t := strings.TrimSpace(string(data)); t != "" && t != "null" && json.Valid(data) {
+			m["data"] = data
+		}
+	}
+	m["id"], _ = json.Marshal(uuid)
+	m["type"], _ = json.Marshal(class)
+	b, err := json.Marshal(m)
+	if err != nil {
+		return data
+	}
+	return b
+}
+
+// notificationName is the short class name of a notification, or
+// "Notification" when the payload names none.
+func notificationName(class string) string {
+	if s := ShortName(class); s != "" && !strings.ContainsAny(s, " \t") {
+		return s
+	}
+	return "Notification"
+}
+
+// renderNotification renders a Laravel notification by its data.
+func renderNotification(name string, p payload) Notification {
+	n := Notification{Type: TypeInfo, Title: SentenceWords(name)}
+	if t, ok := typeFromName(name); ok {
+		n.Type = t
+	}
+	if t, ok := p.level("level", "severity", "type", "status"); ok {
+		n.Type = t
+	}
+	if s, ok := p.str("title", "subject", "heading"); ok {
+		n.Title = s
+	}
+	if s, ok := p.strN(maxStoredMessageRunes, "message", "body", "text", "line", "content", "description"); ok {
+		n.Message = s
+	} else {
+		n.Message = summarise(p)
+	}
+	return n
+}
+
+// renderWith is render for a name the built-in table does not describe:
+// base renders it, then the user's override for name applies.
+func (c *Catalog) renderWith(name string, p payload, base func(string, payload) Notification) Notification {
+	n := base(name, p)
+	n.Event = name
+	if c != nil {
+		if o, ok := c.overrides[strings.ToLower(name)]; ok {
+			if o.typ != "" {
+				n.Type = o.typ
+			}
+			if s, ok := o.title.render(p); ok {
+				n.Title = s
+			}
+			if s, ok := o.message.render(p); ok {
+				n.Message = s
+			}
+		}
+	}
+	n.Title = Truncate(CleanText(n.Title), maxStoredTitleRunes)
+	n.Message = Truncate(cleanMultiline(n.Message), maxStoredMessageRunes)
+	if n.Title == "" {
+		n.Title = "New notification"
+	}
+	if n.Message == "" {
+		n.Message = noDetails
+	}
+	n.Timeout = timeoutFor(n.Type)
+	return n
+}
+
+// SentenceWords is Words in sentence case: "InvoicePaid" → "Invoice paid";
+// acronyms stay upper case ("SMSDelivered" → "SMS delivered").
+func SentenceWords(name string) string {
+	words := strings.Fields(Words(name))
+	for i, w := range words {
+		if i == 0 || isAcronym(w) {
+			continue
+		}
+		words[i] = strings.ToLower(w)
+	}
+	return strings.Join(words, " ")
+}
+
+func isAcronym(w string) bool {
+	n := 0
+	for _, r := range w {
+		if unicode.IsLower(r) {
+			return false
+		}
+		n++
+	}
+	return n > 1
 }

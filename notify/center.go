@@ -118,17 +118,26 @@ func (c *Center) Handle(ctx context.Context, in Incoming) (e Entry, stored bool,
 	}
 
 	name := ShortName(in.Event)
-	p := parsePayload(in.Data)
-	n := c.catalog.render(name, p)
-	e = Entry{
-		Time:    in.Received,
-		Channel: in.Channel,
-		Event:   name,
-		Type:    n.Type,
-		Title:   n.Title,
-		Message: n.Message,
-		Data:    storableJSON(in.Data),
-		Key:     eventKey(in.Channel, name, p),
+	var n Notification
+	if IsNotificationEvent(in.Event) {
+		// A Laravel notification: named by its class, keyed by its UUID.
+		e = c.catalog.NotificationEntry(in.Data)
+		e.Time, e.Channel = in.Received, in.Channel
+		name = e.Event
+		n = Notification{Event: name, Type: e.Type, Title: e.Title, Message: e.Message, Timeout: timeoutFor(e.Type)}
+	} else {
+		p := parsePayload(in.Data)
+		n = c.catalog.render(name, p)
+		e = Entry{
+			Time:    in.Received,
+			Channel: in.Channel,
+			Event:   name,
+			Type:    n.Type,
+			Title:   n.Title,
+			Message: n.Message,
+			Data:    storableJSON(in.Data),
+			Key:     eventKey(in.Channel, name, p),
+		}
 	}
 	if e.Time.IsZero() {
 		e.Time = time.Now()

@@ -29,6 +29,9 @@ const (
 	Offline                 // connection lost, retrying at Status.NextAttempt
 	Expired                 // the backend ended the session (401): sign in again
 	Paused                  // connected (or connecting) with notifications paused
+	// Warning: connected, but part of it failed (a channel the server
+	// will not authorise); Status.Warning says what. Shown over Paused.
+	Warning
 )
 
 // String returns the state's name, which is also its icon name in assets:
@@ -47,6 +50,8 @@ func (s State) String() string {
 		return "expired"
 	case Paused:
 		return "paused"
+	case Warning:
+		return "warning"
 	}
 	return fmt.Sprintf("State(%d)", int(s))
 }
@@ -55,7 +60,7 @@ func (s State) String() string {
 // connection-related menu items apply.
 func (s State) SignedIn() bool {
 	switch s {
-	case Connecting, Connected, Offline, Paused:
+	case Connecting, Connected, Offline, Paused, Warning:
 		return true
 	}
 	return false
@@ -74,6 +79,10 @@ type Status struct {
 	// PausedUntil is the end of do-not-disturb: zero means not paused, a
 	// far-future time (ten years or more ahead) means until resumed.
 	PausedUntil time.Time
+	// Warning is a plain sentence about a partial failure while
+	// Connected ("Connected, but personal notifications are unavailable:
+	// …"); it turns the icon to Warning. Empty when all is well.
+	Warning string
 }
 
 // Paused reports whether do-not-disturb is on at now.
@@ -84,6 +93,9 @@ func (s Status) Paused(now time.Time) bool {
 // Shown is the state the icon shows at now: Paused while do-not-disturb is
 // on and the session is connecting or connected, else Conn.
 func (s Status) Shown(now time.Time) State {
+	if s.Conn == Connected && s.Warning != "" {
+		return Warning
+	}
 	if s.Paused(now) && (s.Conn == Connecting || s.Conn == Connected) {
 		return Paused
 	}
@@ -120,6 +132,11 @@ func Tooltip(s Status, unread int, now time.Time) string {
 		}
 	case Paused:
 		text = "EchoTray — notifications paused " + PauseEnd(s.PausedUntil, now)
+	case Warning:
+		text = s.Warning
+		if s.Paused(now) {
+			text += " · notifications paused"
+		}
 	default:
 		text = "EchoTray"
 	}
@@ -163,11 +180,20 @@ const IconSize = 64
 // IconPNG is the PNG tray icon for state, with the unread badge when
 // unread > 0. The bytes are shared: callers must not modify them.
 func IconPNG(state State, unread int) []byte {
-	b, err := assets.TrayIconPNG(state.String(), unread > 0, IconSize)
+	b, err := assets.TrayIconPNG(IconName(state), unread > 0, IconSize)
 	if err != nil {
 		// Every State has an icon (the tests check it); an unknown one is a
 		// programming error, and the app icon is still a usable tray icon.
 		return assets.AppIcon64PNG
 	}
 	return b
+}
+
+// IconName is the assets icon of a state. Warning has no icon of its own:
+// it shows the attention icon of Expired (a bell with an exclamation mark).
+func IconName(s State) string {
+	if s == Warning {
+		return Expired.String()
+	}
+	return s.String()
 }

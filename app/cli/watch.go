@@ -83,6 +83,14 @@ func (c *Commands) Watch(ctx context.Context, o WatchOptions) error {
 			// Every handled event is printed, stored or not (a duplicate
 			// or a history write failure still reached this user).
 			OnEntry: func(e notify.Entry, _ bool) { out.print(e) },
+			// What a catch-up brought back (after a start or a lost
+			// connection) is printed like live events, oldest first.
+			OnCaughtUp: func(es []notify.Entry) {
+				for _, e := range es {
+					out.print(e)
+				}
+				c.note("Fetched %s sent while EchoTray was not connected.", app.Plural(len(es), "notification"))
+			},
 			OnState: func(sc realtime.StateChange) {
 				states.report(sc)
 				if sc.Current == realtime.StateFailed && !errors.Is(sc.Err, realtime.ErrUnauthorized) {
@@ -92,13 +100,20 @@ func (c *Commands) Watch(ctx context.Context, o WatchOptions) error {
 					}
 				}
 			},
-			OnSubscription: c.reportSubscription,
+			OnSubscription: func(sc realtime.SubscriptionChange) {
+				if sc.Status == realtime.SubscriptionForbidden && sc.Channel == app.NotificationChannel(u, c.Config.Effective()) {
+					// An app without Laravel's notification channel: nothing is lost.
+					c.note("The server does not offer Laravel notifications (%s); only events are received.", sc.Channel)
+					return
+				}
+				c.reportSubscription(sc)
+			},
 			OnDeliveryError: func(err error) {
 				if err == nil {
 					c.note("Desktop notifications work again.")
 					return
 				}
-				c.note("Desktop notifications are not working: %v", err)
+				c.note("Desktop notifications are not working: %s", app.DeliveryReason(err))
 			},
 			OnExpired: func(error) {
 				select {
@@ -108,7 +123,11 @@ func (c *Commands) Watch(ctx context.Context, o WatchOptions) error {
 			},
 		},
 	})
-	c.note("Watching as %s: %s. Press Ctrl-C to stop.", u, strings.Join(u.Channels(), ", "))
+	var channels []string
+	for _, ch := range app.ServiceChannels(u, c.Config.Effective()) {
+		channels = append(channels, ch.Name)
+	}
+	c.note("Watching as %s: %s. Press Ctrl-C to stop.", u, strings.Join(channels, ", "))
 	if err := svc.Start(u); err != nil {
 		return err
 	}
@@ -120,7 +139,7 @@ func (c *Commands) Watch(ctx context.Context, o WatchOptions) error {
 	case <-expired:
 		return sessionError(app.ErrSessionExpired)
 	case err := <-failed:
-		return fmt.Errorf("the WebSocket server %s refused the connection: %w", addr, err)
+		return fmt.Errorf("the notification server %s refused the connection: %s", addr, app.ConnectionReason(err))
 	}
 }
 
@@ -155,7 +174,7 @@ func (r *stateReporter) report(sc realtime.StateChange) {
 			msg = "Connection lost"
 		}
 		if sc.Err != nil {
-			msg += ": " + sc.Err.Error()
+			msg += ": " + strings.TrimSuffix(app.ConnectionReason(sc.Err), ".")
 		}
 		if !sc.NextAttempt.IsZero() {
 			msg += fmt.Sprintf("; retrying in %s", max(0, time.Until(sc.NextAttempt)).Round(time.Second))
@@ -174,9 +193,9 @@ func (c *Commands) reportSubscription(sc realtime.SubscriptionChange) {
 	case realtime.SubscriptionSubscribed:
 		c.note("Subscribed to %s.", sc.Channel)
 	case realtime.SubscriptionForbidden:
-		c.note("Not allowed to subscribe to %s: %v", sc.Channel, sc.Err)
+		c.note("Not allowed to receive %s: %s.", sc.Channel, app.ChannelReason(sc.Err))
 	case realtime.SubscriptionFailed:
-		c.note("Cannot subscribe to %s: %v", sc.Channel, sc.Err)
+		c.note("Cannot receive %s: %s.", sc.Channel, app.ChannelReason(sc.Err))
 	}
 }
 

@@ -94,6 +94,10 @@ const (
 	// OpEntryAdded carries a newly stored history entry in Added. Core →
 	// window.
 	OpEntryAdded Op = "entry-added"
+	// OpReload tells a window process that many entries were stored at
+	// once (a burst, a catch-up): reload the list from the store rather
+	// than wait for one entry-added each. Core → window.
+	OpReload Op = "reload"
 	// OpBye tells a client that the core is quitting; the connection
 	// ends after it and the window process exits. Core → client.
 	OpBye Op = "bye"
@@ -179,7 +183,7 @@ func clientOp(op Op) bool {
 // coreOp reports whether the core may send op after its welcome.
 func coreOp(op Op) bool {
 	switch op {
-	case OpShow, OpState, OpEntryAdded, OpBye, OpError:
+	case OpShow, OpState, OpEntryAdded, OpReload, OpBye, OpError:
 		return true
 	}
 	return false
