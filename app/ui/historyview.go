@@ -13,6 +13,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
@@ -40,8 +41,9 @@ const (
 
 // Labels of the filter selects' "everything" choices.
 const (
-	allTypesLabel    = "All types"
-	allChannelsLabel = "All channels"
+	allTypesLabel      = "Any severity"
+	allChannelsLabel   = "All sources"
+	allCategoriesLabel = "All events"
 )
 
 // HistoryViewOptions configures a HistoryView. The zero value is fine.
@@ -68,6 +70,10 @@ type HistoryViewOptions struct {
 	// RunOnUI hands work to the Fyne thread; nil means the bridge
 	// (fyne.Do). Tests pass a queue they run themselves.
 	RunOnUI func(func())
+	// Account, when AccountKnown, is the account whose history the view
+	// shows from its first load on (see SetAccount).
+	Account      string
+	AccountKnown bool
 }
 
 // HistoryView is the content of the history window: a search box and
@@ -88,8 +94,9 @@ type HistoryView struct {
 	// whenever it changes (on the UI thread).
 	OnUnreadChanged func(unread int)
 	// OnChanged, if set, runs (on the UI thread) after the view changed the
-	// history: entries marked read, deleted or cleared.
-	OnChanged func()
+	// history: entries marked read (their IDs in read), deleted or
+	// cleared (read empty).
+	OnChanged func(read []int64)
 
 	app     fyne.App
 	win     fyne.Window
@@ -121,6 +128,14 @@ type HistoryView struct {
 	stop    chan struct{}
 	stopped bool
 
+	account    string // the account shown (SetAccount)
+	accountSet bool
+	dialog     dialog.Dialog  // the dialog shown, for Escape; nil for none
+	deleting   *pendingDelete // deleted, Undo offered; nil for none
+	deleteGen  int            // bumped by every delete, undo and commit
+	// finalDelete is the entry Close found waiting for Undo: Wait deletes it.
+	finalDelete int64
+
 	pending   []notify.Entry // added entries not yet in the list
 	schedule  func(func())   // runs a flush on the UI thread after the queued calls
 	afterFunc func(time.Duration, func()) (stop func() bool)
@@ -138,32 +153,41 @@ type HistoryView struct {
 	done     chan struct{} // closed when the worker has ended
 
 	content     *fyne.Container
+	split       *container.Split // list and detail: side by side, or the detail under the list when narrow
 	banner      *widget.Label
 	recovered   *widget.Label
-	search      *widget.Entry
+	search      *searchEntry
 	typeSel     *widget.Select
-	chanSel     *widget.Select
+	catSel      *widget.Select // kind of event: Payments, Users, …
+	chanSel     *widget.Select // source by kind: Tenant, Personal, …
 	unreadOnly  *widget.Check
 	markAll     *widget.Button
 	clearBtn    *widget.Button
 	status      *widget.Label
 	errLabel    *widget.Label
+	undoBox     *fyne.Container // "Deleted …" and Undo
+	undoText    *widget.Label
 	list        *historyList
 	placeholder *widget.Label
 
 	// The detail pane (historyview_detail.go).
-	detail        *fyne.Container
-	detailEmpty   *widget.Label
-	detailTitle   *widget.Label
-	detailMeta    *widget.Label
-	detailTime    *widget.Label
-	detailMessage *widget.Label
-	detailPayload *textView
-	detailCopy    *widget.Button
-	detailFull    *widget.Button // "Show full text", when something was shortened
-	detailDelete  *widget.Button
-	detailBody    *fyne.Container
-	detailDoc     *detailDoc // what the pane shows; nil for none
+	detail          *fyne.Container
+	detailEmpty     *widget.Label
+	detailTitle     *widget.Label
+	detailMeta      *widget.Label
+	detailTime      *widget.Label
+	detailMessage   *widget.Label
+	detailPayload   *textView
+	detailLinks     *fyne.Container // the message's links, clickable
+	detailFields    *fyne.Container // the known payload fields, labelled
+	detailTech      *widget.Label   // event and channel names
+	detailTechItem  *widget.AccordionItem
+	detailAccordion *widget.Accordion
+	detailCopy      *widget.Button
+	detailFull      *widget.Button // "Show full text", when something was shortened
+	detailDelete    *widget.Button
+	detailBody      *fyne.Container
+	detailDoc       *detailDoc // what the pane shows; nil for none
 }
 
 // NewHistoryView builds the history content for window w (which it uses for
@@ -219,6 +243,16 @@ func NewHistoryView(a fyne.App, w fyne.Window, store *history.Store, opts Histor
 	v.queue.wake = make(chan struct{}, 1)
 	go v.work()
 	v.build()
+	if opts.AccountKnown {
+		// Before the first load: the previous user's entries never show.
+		v.account, v.accountSet = opts.Account, true
+		v.enqueue(0, func(ctx context.Context) func() {
+			if err := store.SetAccountContext(ctx, opts.Account); err != nil {
+				v.log.Warn("history window: could not record the account", "err", err)
+			}
+			return nil
+		})
+	}
 	v.reload(true)
 	if w != nil {
 		v.bindKeys(w.Canvas())
@@ -241,6 +275,12 @@ func (v *HistoryView) Close() {
 		return
 	}
 	v.stopped = true
+	if d := v.deleting; d != nil {
+		// The window closes within the Undo time: the deletion stands.
+		d.stop()
+		v.deleting = nil
+		v.finalDelete = d.entry.ID
+	}
 	close(v.stop)
 	v.cancel()
 	if v.delay != nil {
@@ -250,7 +290,17 @@ func (v *HistoryView) Close() {
 
 // Wait blocks until the worker has ended after Close, so the store can be
 // closed. It touches no widget: call it from any goroutine.
-func (v *HistoryView) Wait() { <-v.done }
+func (v *HistoryView) Wait() {
+	<-v.done
+	if id := v.finalDelete; id != 0 {
+		v.finalDelete = 0
+		ctx, cancel := context.WithTimeout(context.Background(), v.opts.StoreTimeout)
+		defer cancel()
+		if err := v.store.Delete(ctx, id); err != nil {
+			v.log.Warn("history window: could not delete the notification", "err", err)
+		}
+	}
+}
 
 // SetBanner shows text in a notice at the top of the view ("no tray host",
 // "session expired", …); "" hides it.
@@ -287,7 +337,7 @@ func (v *HistoryView) build() {
 		v.recovered.Hide()
 	}
 
-	v.search = widget.NewEntry()
+	v.search = newSearchEntry(v)
 	v.search.SetPlaceHolder("Search title and message (Ctrl+F)")
 	v.search.OnChanged = v.onSearchChanged
 	v.search.OnSubmitted = func(string) { v.applyFilters() }
@@ -298,6 +348,12 @@ func (v *HistoryView) build() {
 	}
 	v.typeSel = widget.NewSelect(typeOpts, func(string) { v.onFilterChanged() })
 	v.typeSel.Selected = allTypesLabel
+	catOpts := []string{allCategoriesLabel}
+	for _, c := range notify.Categories() {
+		catOpts = append(catOpts, c.Label())
+	}
+	v.catSel = widget.NewSelect(catOpts, func(string) { v.onFilterChanged() })
+	v.catSel.Selected = allCategoriesLabel
 	v.chanSel = widget.NewSelect([]string{allChannelsLabel}, func(string) { v.onFilterChanged() })
 	v.chanSel.Selected = allChannelsLabel
 	v.unreadOnly = widget.NewCheck("Unread only", func(bool) { v.onFilterChanged() })
@@ -308,6 +364,11 @@ func (v *HistoryView) build() {
 	v.status = widget.NewLabel("")
 	v.errLabel = label(&widget.Label{Importance: widget.DangerImportance, Truncation: fyne.TextTruncateEllipsis})
 	v.errLabel.Hide()
+	v.undoText = label(&widget.Label{Truncation: fyne.TextTruncateEllipsis})
+	undo := widget.NewButtonWithIcon("Undo", theme.ContentUndoIcon(), v.Undo)
+	undo.Importance = widget.HighImportance
+	v.undoBox = container.NewBorder(nil, nil, nil, undo, v.undoText)
+	v.undoBox.Hide()
 
 	v.list = newHistoryList(v)
 	v.placeholder = label(&widget.Label{Alignment: fyne.TextAlignCenter, Wrapping: fyne.TextWrapWord})
@@ -315,15 +376,17 @@ func (v *HistoryView) build() {
 
 	v.buildDetail()
 
-	filters := container.NewHBox(v.typeSel, v.chanSel, v.unreadOnly)
-	toolbar := container.NewBorder(nil, nil, nil, filters, v.search)
+	filters := container.NewHBox(v.catSel, v.typeSel, v.chanSel, v.unreadOnly)
+	bar := &searchBarLayout{}
+	toolbar := container.New(bar, v.search, filters)
 	actions := container.NewBorder(nil, nil, nil, container.NewHBox(v.markAll, v.clearBtn),
 		container.NewHBox(v.status, v.errLabel))
-	top := container.NewVBox(v.banner, v.recovered, toolbar, actions)
+	top := container.NewVBox(v.banner, v.recovered, toolbar, actions, v.undoBox)
 	listArea := container.NewStack(v.list, container.NewVBox(layout.NewSpacer(), v.placeholder, layout.NewSpacer()))
-	split := container.NewHSplit(listArea, v.detail)
-	split.Offset = 0.6
-	v.content = container.NewBorder(top, nil, nil, nil, split)
+	v.split = container.NewHSplit(listArea, v.detail)
+	v.split.Offset = 0.6
+	v.content = container.NewBorder(top, nil, nil, nil, container.New(&adaptiveSplit{split: v.split}, v.split))
+	bar.relayout = v.content.Refresh
 	v.updateStatus()
 }
 
@@ -333,26 +396,106 @@ func (v *HistoryView) buildDetail() {
 	v.detailMeta = label(&widget.Label{Wrapping: fyne.TextWrapWord})
 	v.detailTime = label(&widget.Label{Wrapping: fyne.TextWrapWord})
 	v.detailMessage = label(&widget.Label{Wrapping: fyne.TextWrapWord, Selectable: true})
+	v.detailLinks = container.NewVBox()
+	v.detailFields = container.New(layout.NewFormLayout())
+	v.detailTech = label(&widget.Label{Wrapping: fyne.TextWrapBreak, Selectable: true})
 	v.detailPayload = newTextView()
 	v.detailCopy = widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), v.copyPayload)
 	v.detailCopy.Importance = widget.LowImportance
 	v.detailFull = widget.NewButtonWithIcon("Show full text", theme.MoreHorizontalIcon(), v.showFullText)
 	v.detailFull.Hide()
 	v.detailDelete = widget.NewButtonWithIcon("Delete", theme.DeleteIcon(), v.deleteSelected)
-	// The message scrolls above the payload; the payload scrolls both ways
-	// in its own view (not wrapped, monospace).
+	// The raw event under "Technical details", collapsed: the payload
+	// scrolls both ways in its own view (not wrapped, monospace).
 	payload := container.NewBorder(
 		container.NewBorder(nil, nil, widget.NewLabelWithStyle("Payload", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), v.detailCopy),
-		nil, nil, nil, v.detailPayload)
-	split := container.NewVSplit(container.NewVScroll(v.detailMessage), payload)
-	split.Offset = 0.35
+		nil, nil, nil, container.New(minHeight{240}, v.detailPayload))
+	v.detailTechItem = widget.NewAccordionItem("Technical details", container.NewVBox(v.detailTech, payload))
+	v.detailAccordion = widget.NewAccordion(v.detailTechItem)
+	body := container.NewVBox(v.detailMessage, v.detailLinks, v.detailFields, v.detailAccordion)
 	v.detailBody = container.NewBorder(
 		container.NewVBox(v.detailTitle, v.detailMeta, v.detailTime, widget.NewSeparator()),
 		container.NewHBox(v.detailFull, layout.NewSpacer(), v.detailDelete),
 		nil, nil,
-		split)
+		container.NewVScroll(body))
 	v.detailBody.Hide()
 	v.detail = container.NewStack(container.NewVBox(layout.NewSpacer(), v.detailEmpty, layout.NewSpacer()), v.detailBody)
+}
+
+// narrowWidth is the width below which the detail pane moves under the
+// list: side by side, both would be too narrow to read.
+const narrowWidth = 900
+
+// adaptiveSplit lays out the list-and-detail split side by side when
+// there is room (narrowWidth and more) and one above the other when not.
+type adaptiveSplit struct{ split *container.Split }
+
+func (a *adaptiveSplit) MinSize(objs []fyne.CanvasObject) fyne.Size { return objs[0].MinSize() }
+
+func (a *adaptiveSplit) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	if wide := size.Width >= narrowWidth; a.split.Horizontal != wide {
+		a.split.Horizontal = wide
+		a.split.Offset = 0.6
+		if !wide {
+			a.split.Offset = 0.5
+		}
+		a.split.Refresh()
+	}
+	objs[0].Move(fyne.Position{})
+	objs[0].Resize(size)
+}
+
+// searchBarLayout puts the search box and the filters on one line, the
+// search box taking the room left; below narrowWidth the filters go on a
+// line of their own under it, so the search box stays usable.
+type searchBarLayout struct {
+	narrow   bool   // on two lines
+	relayout func() // lays the view out again after the height changed
+}
+
+func (l *searchBarLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	s, f := objs[0].MinSize(), objs[1].MinSize()
+	if l.narrow {
+		return fyne.NewSize(f.Width, s.Height+theme.Padding()+f.Height)
+	}
+	return fyne.NewSize(max(s.Width, f.Width), max(s.Height, f.Height))
+}
+
+func (l *searchBarLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	search, filters := objs[0], objs[1]
+	fm := filters.MinSize()
+	pad := theme.Padding()
+	if narrow := size.Width < narrowWidth; narrow != l.narrow {
+		l.narrow = narrow
+		if l.relayout != nil {
+			defer l.relayout() // the bar's height changed
+		}
+	}
+	if l.narrow {
+		h := search.MinSize().Height
+		search.Move(fyne.Position{})
+		search.Resize(fyne.NewSize(size.Width, h))
+		filters.Move(fyne.NewPos(0, h+pad))
+		filters.Resize(fyne.NewSize(size.Width, fm.Height))
+		return
+	}
+	search.Move(fyne.Position{})
+	search.Resize(fyne.NewSize(size.Width-fm.Width-pad, size.Height))
+	filters.Move(fyne.NewPos(size.Width-fm.Width, 0))
+	filters.Resize(fyne.NewSize(fm.Width, size.Height))
+}
+
+// minHeight lays out one object at the full size, at least h tall.
+type minHeight struct{ h float32 }
+
+func (m minHeight) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	s := objs[0].MinSize()
+	return fyne.NewSize(s.Width, max(s.Height, m.h))
+}
+
+func (m minHeight) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	objs[0].Move(fyne.Position{})
+	objs[0].Resize(size)
 }
 
 // bindKeys installs Ctrl+F (focus search) on c and Enter/Delete/arrows for
@@ -361,6 +504,13 @@ func (v *HistoryView) bindKeys(c fyne.Canvas) {
 	c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyF, Modifier: fyne.KeyModifierShortcutDefault},
 		func(fyne.Shortcut) { v.FocusSearch() })
 	c.SetOnTypedKey(func(ev *fyne.KeyEvent) {
+		if ev.Name == fyne.KeyEscape {
+			v.escape()
+			return
+		}
+		if v.dialog != nil {
+			return // keys are for the dialog
+		}
 		switch ev.Name {
 		case fyne.KeyReturn, fyne.KeyEnter:
 			if v.selected != 0 {
@@ -368,19 +518,52 @@ func (v *HistoryView) bindKeys(c fyne.Canvas) {
 			}
 		case fyne.KeyDelete:
 			v.deleteSelected()
-		case fyne.KeyDown, fyne.KeyUp:
+		case fyne.KeyDown, fyne.KeyUp, fyne.KeyHome, fyne.KeyEnd, fyne.KeyPageDown, fyne.KeyPageUp:
 			c.Focus(v.list)
-			idx := v.indexOf(v.selected)
-			switch {
-			case idx < 0 && len(v.ids) > 0:
-				v.list.Select(0)
-			case ev.Name == fyne.KeyDown && idx+1 < len(v.ids):
-				v.list.Select(idx + 1)
-			case ev.Name == fyne.KeyUp && idx > 0:
-				v.list.Select(idx - 1)
-			}
+			v.moveSelection(ev.Name)
 		}
 	})
+}
+
+// enterList moves the keyboard focus from the search box into the list,
+// selecting the first entry if none is selected.
+func (v *HistoryView) enterList() {
+	if v.win == nil || len(v.ids) == 0 {
+		return
+	}
+	v.win.Canvas().Focus(v.list)
+	if v.indexOf(v.selected) < 0 {
+		v.list.Select(0)
+		v.list.ScrollTo(0)
+	}
+}
+
+// escape closes the open dialog, or else clears the search.
+func (v *HistoryView) escape() {
+	if d := v.dialog; d != nil {
+		v.dialog = nil
+		d.Hide()
+		return
+	}
+	if v.search.Text != "" {
+		v.search.SetText("")
+		v.applyFilters()
+	}
+}
+
+// showDialog shows d and remembers it, so Escape can close it; onClosed
+// (may be nil) runs when it closes.
+func (v *HistoryView) showDialog(d dialog.Dialog, onClosed func()) {
+	v.dialog = d
+	d.SetOnClosed(func() {
+		if v.dialog == d {
+			v.dialog = nil
+		}
+		if onClosed != nil {
+			onClosed()
+		}
+	})
+	d.Show()
 }
 
 // refreshTimes redraws the visible rows so relative times stay right.
@@ -406,21 +589,38 @@ func (v *HistoryView) refreshTimes(every time.Duration) {
 	}
 }
 
+// viewQuery is what the list shows: a store query plus the filters the
+// store takes one value of at a time (kind of event: several event names;
+// source: several channels of one kind), asked for one by one and merged.
+type viewQuery struct {
+	history.Query
+	events   []string // any of these short event names; nil means all
+	channels []string // any of these channels; nil means all
+	// none: a filter matches nothing (a source with no channel left).
+	none bool
+}
+
 // query is the store query of the current search and filters.
-func (v *HistoryView) query() history.Query {
-	q := history.Query{Search: strings.TrimSpace(v.search.Text), Unread: v.unreadOnly.Checked}
+func (v *HistoryView) query() viewQuery {
+	q := viewQuery{Query: history.Query{Search: strings.TrimSpace(v.search.Text), Unread: v.unreadOnly.Checked}}
 	if t, ok := typeFromLabel(v.typeSel.Selected); ok {
 		q.Types = []notify.Type{t}
 	}
-	if c := v.chanSel.Selected; c != "" && c != allChannelsLabel {
-		q.Channel = c
+	for _, c := range notify.Categories() {
+		if v.catSel.Selected == c.Label() {
+			q.events = notify.CategoryEvents(c)
+		}
+	}
+	if sel := v.chanSel.Selected; sel != "" && sel != allChannelsLabel {
+		q.channels = v.channelsOfSource(sel)
+		q.none = len(q.channels) == 0
 	}
 	return q
 }
 
 func (v *HistoryView) filtered() bool {
 	q := v.query()
-	return q.Search != "" || q.Unread || len(q.Types) > 0 || q.Channel != ""
+	return q.Search != "" || q.Unread || len(q.Types) > 0 || q.events != nil || q.channels != nil || q.none
 }
 
 func (v *HistoryView) onSearchChanged(string) {
@@ -545,7 +745,8 @@ func (v *HistoryView) updateStatus() {
 
 func (v *HistoryView) showError(what string, err error) {
 	v.log.Error("history window: "+strings.ToLower(what[:1])+what[1:], "err", err)
-	msg := what + ": " + err.Error()
+	// The log has the error; the window says what happened in words.
+	msg := what + ". Try again; if it keeps happening, restart EchoTray."
 	switch {
 	case errors.Is(err, history.ErrDiskFull):
 		msg = what + ": the disk is full."
@@ -559,4 +760,9 @@ func (v *HistoryView) showError(what string, err error) {
 func (v *HistoryView) clearError() {
 	v.errLabel.SetText("")
 	v.errLabel.Hide()
+	v.undoText = label(&widget.Label{Truncation: fyne.TextTruncateEllipsis})
+	undo := widget.NewButtonWithIcon("Undo", theme.ContentUndoIcon(), v.Undo)
+	undo.Importance = widget.HighImportance
+	v.undoBox = container.NewBorder(nil, nil, nil, undo, v.undoText)
+	v.undoBox.Hide()
 }

@@ -64,7 +64,7 @@ func (v *HistoryView) opened(id int64, e notify.Entry, doc *detailDoc, err error
 	if marked {
 		e.Read = true
 		v.setUnread(max(0, v.unread-1))
-		v.changed()
+		v.changed([]int64{id})
 	}
 	if err == nil {
 		summary := e
@@ -108,7 +108,11 @@ func (v *HistoryView) fullTime(t time.Time) string {
 // MarkAllRead marks every entry read (the "Mark all read" button).
 func (v *HistoryView) MarkAllRead() {
 	v.enqueue(0, func(ctx context.Context) func() {
-		err := v.store.MarkAllRead(ctx)
+		// The IDs go to the core, which marks them read on the server too.
+		read, err := v.store.ListIDs(ctx, history.Query{Unread: true})
+		if err == nil {
+			err = v.store.MarkAllRead(ctx)
+		}
 		return func() {
 			if err != nil {
 				v.showError("Could not mark all read", err)
@@ -119,7 +123,7 @@ func (v *HistoryView) MarkAllRead() {
 				v.rows[id] = e
 			}
 			v.setUnread(0)
-			v.changed()
+			v.changed(read)
 			if v.unreadOnly.Checked {
 				v.Reload()
 				return
@@ -144,7 +148,7 @@ func (v *HistoryView) confirmClear() {
 	d.SetConfirmText("Clear history")
 	d.SetDismissText("Cancel")
 	d.SetConfirmImportance(widget.DangerImportance)
-	d.Show()
+	v.showDialog(d, nil)
 }
 
 // Clear deletes every entry, without asking (the confirmation dialog's
@@ -164,64 +168,165 @@ func (v *HistoryView) Clear() {
 			v.showDetail(nil)
 			v.channels = nil
 			v.resetFilters()
-			v.chanSel.SetOptions([]string{allChannelsLabel})
+			v.updateSources()
 			v.reload(true)
-			v.changed()
+			v.changed(nil)
 		}
 	})
 }
 
-// deleteSelected removes the selected entry and selects the next one.
+// undoDelete is how long a deleted entry can be brought back.
+const undoDelete = 10 * time.Second
+
+// deleteSelected takes the selected entry out of the list and offers Undo
+// for undoDelete; only then is it deleted from the store. Nothing else is
+// selected or opened (and so marked read) in its place.
 func (v *HistoryView) deleteSelected() {
 	id := v.selected
 	if id == 0 {
 		return
 	}
+	v.commitDelete() // an earlier one is final now
+	idx := v.indexOf(id)
+	e, known := v.rows[id]
+	if !known {
+		e = notify.Entry{ID: id, Read: true}
+	}
+	v.selected = 0
+	v.silent = true
+	v.list.UnselectAll()
+	v.silent = false
+	v.showDetail(nil)
+	v.detailEmpty.SetText("Notification deleted.")
+	if idx >= 0 {
+		v.ids = slices.Delete(v.ids, idx, idx+1)
+		v.total = max(0, v.total-1)
+		if !e.Read {
+			v.setUnread(max(0, v.unread-1))
+		}
+	}
+	v.deleting = &pendingDelete{entry: e, index: idx}
+	gen := v.deleteGen + 1
+	v.deleteGen = gen
+	v.deleting.stop = v.afterFunc(undoDelete, func() {
+		v.runOnUI(func() {
+			if !v.stopped && v.deleteGen == gen {
+				v.commitDelete()
+			}
+		})
+	})
+	v.undoText.SetText("Deleted “" + cellText(orDash(e.Title)) + "”.")
+	v.undoBox.Show()
+	v.updateStatus()
+	v.list.Refresh()
+	if v.win != nil && idx >= 0 && len(v.ids) > 0 {
+		v.win.Canvas().Focus(v.list) // arrows go on from here
+	}
+}
+
+// pendingDelete is an entry taken out of the list, not yet out of the
+// store.
+type pendingDelete struct {
+	entry notify.Entry
+	index int // where it was in the list; -1 if not shown
+	stop  func() bool
+}
+
+// Undo brings back the entry deleted last, within undoDelete.
+func (v *HistoryView) Undo() {
+	d := v.deleting
+	if d == nil {
+		return
+	}
+	v.deleting = nil
+	v.deleteGen++
+	d.stop()
+	v.undoBox.Hide()
+	if d.index >= 0 {
+		pos, found := slices.BinarySearchFunc(v.ids, d.entry.ID, cmpNewestFirst)
+		if !found {
+			v.ids = slices.Insert(v.ids, pos, d.entry.ID)
+		}
+		v.total++
+		if !d.entry.Read {
+			v.setUnread(v.unread + 1)
+		}
+		v.updateStatus()
+		v.list.Refresh()
+		v.list.Select(pos)
+		v.list.ScrollTo(pos)
+	}
+	v.detailEmpty.SetText("Select a notification to see its details.")
+}
+
+// commitDelete deletes the entry waiting for Undo from the store.
+func (v *HistoryView) commitDelete() {
+	d := v.deleting
+	if d == nil {
+		return
+	}
+	v.deleting = nil
+	v.deleteGen++
+	d.stop()
+	v.undoBox.Hide()
+	id := d.entry.ID
 	v.enqueue(0, func(ctx context.Context) func() {
 		err := v.store.Delete(ctx, id)
 		return func() { v.deleted(id, err) }
 	})
 }
 
-// deleted updates the list after entry id was deleted from the store.
+// deleted finishes a deletion in the store.
 func (v *HistoryView) deleted(id int64, err error) {
 	if err != nil {
 		v.showError("Could not delete the notification", err)
+		v.Reload() // it is still there: show it again
 		return
 	}
-	v.changed()
-	idx := v.indexOf(id)
-	if idx < 0 {
-		return // a load since has left it out (and counted without it), or a repeat
+	v.changed(nil)
+	if idx := v.indexOf(id); idx >= 0 {
+		// A load while Undo was offered read it again.
+		v.ids = slices.Delete(v.ids, idx, idx+1)
+		v.total = max(0, v.total-1)
+		v.updateStatus()
+		v.list.Refresh()
 	}
-	if e, ok := v.rows[id]; ok && !e.Read {
-		v.setUnread(max(0, v.unread-1))
-	}
-	v.total = max(0, v.total-1)
 	delete(v.rows, id)
-	wasSelected := v.selected == id
-	if wasSelected {
-		v.selected = 0
-		v.silent = true
-		v.list.UnselectAll()
-		v.silent = false
-	}
-	v.ids = slices.Delete(v.ids, idx, idx+1)
-	v.updateStatus()
-	v.list.Refresh()
-	if !wasSelected {
-		return
-	}
-	if len(v.ids) > 0 {
-		v.list.Select(min(idx, len(v.ids)-1))
-	} else {
-		v.showDetail(nil)
+}
+
+// changed tells OnChanged that the view changed the history; read lists
+// the entries it just marked read.
+func (v *HistoryView) changed(read []int64) {
+	if f := v.OnChanged; f != nil {
+		f(read)
 	}
 }
 
-// changed tells OnChanged that the view changed the history.
-func (v *HistoryView) changed() {
-	if f := v.OnChanged; f != nil {
-		f()
+// SetAccount shows the history of account (server + user id, from the
+// core's state): another user signing in on this computer never sees the
+// previous user's entries. An entry waiting for Undo is deleted first, in
+// its own account.
+func (v *HistoryView) SetAccount(account string) {
+	if v.account == account && v.accountSet {
+		return
 	}
+	v.account, v.accountSet = account, true
+	v.commitDelete()
+	v.enqueue(0, func(ctx context.Context) func() {
+		err := v.store.SetAccountContext(ctx, account) // the account is set even on an error
+		return func() {
+			if err != nil {
+				v.log.Warn("history window: could not record the account", "err", err)
+			}
+			v.selected = 0
+			v.silent = true
+			v.list.UnselectAll()
+			v.silent = false
+			v.showDetail(nil)
+			v.channels = nil
+			v.resetFilters()
+			v.updateSources()
+			v.reload(true)
+		}
+	})
 }

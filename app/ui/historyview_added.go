@@ -31,8 +31,7 @@ func (v *HistoryView) Added(e notify.Entry) {
 	v.enqueue(v.gen.Load(), func(ctx context.Context) func() {
 		ok := matchesFilters(e, q)
 		if ok && q.Search != "" {
-			one := q
-			one.BeforeID, one.Limit = e.ID+1, 1
+			one := history.Query{Search: q.Search, BeforeID: e.ID + 1, Limit: 1}
 			got, err := v.store.ListIDs(ctx, one)
 			ok = err == nil && len(got) == 1 && got[0] == e.ID
 		}
@@ -57,7 +56,7 @@ func (v *HistoryView) place(e notify.Entry, matches bool) {
 	if e.Channel != "" {
 		if i, found := slices.BinarySearch(v.channels, e.Channel); !found {
 			v.channels = slices.Insert(v.channels, i, e.Channel)
-			v.chanSel.SetOptions(append([]string{allChannelsLabel}, v.channels...))
+			v.updateSources()
 		}
 	}
 	if !matches {
@@ -72,14 +71,17 @@ func (v *HistoryView) place(e notify.Entry, matches bool) {
 
 // matchesFilters reports whether e passes q's filters other than the
 // search text (which only the store can decide).
-func matchesFilters(e notify.Entry, q history.Query) bool {
-	if q.Unread && e.Read {
+func matchesFilters(e notify.Entry, q viewQuery) bool {
+	if q.none || (q.Unread && e.Read) {
 		return false
 	}
 	if len(q.Types) > 0 && !slices.Contains(q.Types, e.Type) {
 		return false
 	}
-	return q.Channel == "" || q.Channel == e.Channel
+	if q.events != nil && !slices.Contains(q.events, e.Event) {
+		return false
+	}
+	return q.channels == nil || slices.Contains(q.channels, e.Channel)
 }
 
 // flushAdded puts the pending entries into the list and redraws it once.
@@ -168,6 +170,7 @@ func (v *HistoryView) resetFilters() {
 	}
 	v.search.SetText("")
 	v.typeSel.SetSelected(allTypesLabel)
+	v.catSel.SetSelected(allCategoriesLabel)
 	v.chanSel.SetSelected(allChannelsLabel)
 	v.unreadOnly.SetChecked(false)
 }

@@ -2,6 +2,8 @@ package ui
 
 import (
 	"bytes"
+	"net/url"
+	"regexp"
 	"strings"
 	"time"
 	"unicode"
@@ -68,7 +70,10 @@ const continued = " ↩"
 type detailDoc struct {
 	time                 time.Time
 	title, meta, message string // capped and broken into short lines
-	cut                  bool   // title, event, channel or message was shortened
+	tech                 string // event and channel names, capped
+	fields               []notify.Field
+	links                []*url.URL // web addresses in the message, at most maxDetailLinks
+	cut                  bool       // title, event, channel or message was shortened
 	full                 textLines
 	payload              textLines
 	copyText             string // the payload for the clipboard
@@ -89,14 +94,18 @@ func prepareDetail(e notify.Entry, w detailWidths) *detailDoc {
 	event, cutEvent := clipRunes(singleLine(e.Event), detailNameMax)
 	channel, cutChannel := clipRunes(singleLine(e.Channel), detailNameMax)
 	message, cutMessage := clipText(orDash(e.Message), detailMessageMax, detailLinesMax)
+	// People read what happened and where from; the names the server
+	// uses are under "Technical details".
 	meta := []string{typeLabel(e.Type)}
 	if event != "" {
-		meta = append(meta, event)
+		words, _ := clipRunes(notify.Words(e.Event), detailNameMax)
+		meta = append(meta, words)
 	}
-	if channel != "" {
-		meta = append(meta, "on "+channel)
-	}
+	meta = append(meta, notify.ChannelLabel(e.Channel))
 	d.title, d.meta, d.message = title, strings.Join(meta, " · "), message
+	d.tech = breakLongLines("Event: "+orDash(event)+"\nChannel: "+orDash(channel), w.text)
+	d.fields = notify.DetailFields(e.Data)
+	d.links = findLinks(message)
 	if utf8.RuneCountInString(d.title)+utf8.RuneCountInString(d.meta)+utf8.RuneCountInString(d.message) > detailPlainMax {
 		d.title = breakLongLines(d.title, w.title)
 		d.meta = breakLongLines(d.meta, w.text)
@@ -122,6 +131,32 @@ func prepareDetail(e notify.Entry, w detailWidths) *detailDoc {
 		d.copyText = string(bytes.ToValidUTF8(e.Data, []byte("\uFFFD")))
 	}
 	return d
+}
+
+// maxDetailLinks bounds the links listed under the message.
+const maxDetailLinks = 5
+
+// linkPattern finds web addresses in a message.
+var linkPattern = regexp.MustCompile(`https?://[^\s<>"'()\[\]{}]+`)
+
+// findLinks returns the web addresses in s, without trailing punctuation,
+// each once, at most maxDetailLinks.
+func findLinks(s string) []*url.URL {
+	var out []*url.URL
+	seen := map[string]bool{}
+	for _, m := range linkPattern.FindAllString(s, 4*maxDetailLinks) {
+		m = strings.TrimRight(m, ".,;:!?…")
+		u, err := url.Parse(m)
+		if err != nil || u.Host == "" || seen[m] {
+			continue
+		}
+		seen[m] = true
+		out = append(out, u)
+		if len(out) == maxDetailLinks {
+			break
+		}
+	}
+	return out
 }
 
 // clipRunes returns s cut to max runes, with "…" when it was cut.
@@ -412,6 +447,18 @@ func (v *HistoryView) showDetail(d *detailDoc) {
 	v.detailMeta.SetText(d.meta)
 	v.detailTime.SetText(v.fullTime(d.time))
 	v.detailMessage.SetText(d.message)
+	v.detailLinks.RemoveAll()
+	for _, u := range d.links {
+		h := widget.NewHyperlink(u.String(), u)
+		h.Wrapping = fyne.TextWrapBreak
+		v.detailLinks.Add(h)
+	}
+	v.detailFields.RemoveAll()
+	for _, f := range d.fields {
+		v.detailFields.Add(widget.NewLabelWithStyle(f.Label, fyne.TextAlignTrailing, fyne.TextStyle{Bold: true}))
+		v.detailFields.Add(label(&widget.Label{Text: f.Value, Wrapping: fyne.TextWrapWord, Selectable: true}))
+	}
+	v.detailTech.SetText(d.tech)
 	if d.cut {
 		v.detailFull.Show()
 	} else {
@@ -434,7 +481,7 @@ func (v *HistoryView) showFullText() {
 	dlg := dialog.NewCustom("Full text", "Close", tv, v.win)
 	size := v.win.Canvas().Size()
 	dlg.Resize(fyne.NewSize(max(360, size.Width*0.8), max(240, size.Height*0.8)))
-	dlg.Show()
+	v.showDialog(dlg, nil)
 }
 
 // copyPayload puts the open entry's payload on the clipboard.

@@ -154,8 +154,11 @@ func TestHistoryDetailShowsLongTextCapped(t *testing.T) {
 		}
 	}
 	if meta := v.detailMeta.Text; !strings.HasPrefix(meta, "Warning ·") || !strings.Contains(meta, "E…") ||
-		strings.Count(meta, "E") != detailNameMax || !strings.HasSuffix(meta, "tenant.1") {
+		strings.Count(meta, "E") != detailNameMax || !strings.HasSuffix(meta, "· Tenant") {
 		t.Errorf("meta = %q", v.detailMeta.Text)
+	}
+	if tech := v.detailTech.Text; strings.Count(tech, "E") != detailNameMax+1 || !strings.HasSuffix(tech, "Channel: tenant.1") {
+		t.Errorf("technical details = %q", tech)
 	}
 	if strings.Contains(v.detailMessage.Text, "wor\nd") || !strings.HasSuffix(v.detailMessage.Text, "…") {
 		t.Errorf("message broken inside a word, or not marked cut: …%q", v.detailMessage.Text[len(v.detailMessage.Text)-40:])
@@ -170,8 +173,10 @@ func TestHistoryDetailShowsLongTextCapped(t *testing.T) {
 		!strings.Contains(got, strings.TrimSpace(message)) {
 		t.Error("the full text view lacks the event name or the message")
 	}
-	// The payload: all of it, in lines of at most viewLineMax characters
-	// (plus the continuation mark), not wrapped.
+	// The payload, under "Technical details": all of it, in lines of at
+	// most viewLineMax characters (plus the continuation mark), not wrapped.
+	v.detailAccordion.Open(0)
+	f.settle()
 	p := v.detailPayload
 	if joined := strings.ReplaceAll(p.Text(), continued+"\n", ""); !strings.Contains(joined, `"blob": "`+blob+`"`) {
 		t.Error("the payload view does not hold the whole payload")

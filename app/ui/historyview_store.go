@@ -129,7 +129,7 @@ func (v *HistoryView) afterQueued(f func()) {
 
 // loadRequest is what a load reads.
 type loadRequest struct {
-	query    history.Query
+	query    viewQuery
 	filtered bool // the query filters: count the whole history separately
 	channels bool // read the channel list too
 	page     int  // rows of the first page to read
@@ -157,9 +157,7 @@ func loadList(ctx context.Context, st *history.Store, req loadRequest) (loadResu
 		r.newest = newest[0]
 	}
 	bound := r.newest + 1 // entries stored from now on come through Added
-	q := req.query
-	q.BeforeID, q.Limit = bound, 0
-	if r.ids, err = st.ListIDs(ctx, q); err != nil {
+	if r.ids, err = listMatching(ctx, st, req.query, bound); err != nil {
 		return r, err
 	}
 	if req.filtered {
@@ -186,6 +184,57 @@ func loadList(ctx context.Context, st *history.Store, req loadRequest) (loadResu
 	return r, nil
 }
 
+// listMatching reads the IDs q selects below bound, newest first: one
+// store query for each event and channel it allows, merged.
+func listMatching(ctx context.Context, st *history.Store, q viewQuery, bound int64) ([]int64, error) {
+	if q.none {
+		return nil, nil
+	}
+	events, channels := q.events, q.channels
+	if events == nil {
+		events = []string{""}
+	}
+	if channels == nil {
+		channels = []string{""}
+	}
+	var lists [][]int64
+	for _, ev := range events {
+		for _, ch := range channels {
+			one := q.Query
+			one.Event, one.Channel, one.BeforeID, one.Limit = ev, ch, bound, 0
+			ids, err := st.ListIDs(ctx, one)
+			if err != nil {
+				return nil, err
+			}
+			if len(ids) > 0 {
+				lists = append(lists, ids)
+			}
+		}
+	}
+	return mergeNewestFirst(lists), nil
+}
+
+// mergeNewestFirst merges lists of IDs sorted newest first into one,
+// without repeats.
+func mergeNewestFirst(lists [][]int64) []int64 {
+	switch len(lists) {
+	case 0:
+		return []int64{}
+	case 1:
+		return lists[0]
+	}
+	n := 0
+	for _, l := range lists {
+		n += len(l)
+	}
+	out := make([]int64, 0, n)
+	for _, l := range lists {
+		out = append(out, l...)
+	}
+	slices.SortFunc(out, func(a, b int64) int { return cmpNewestFirst(a, b) })
+	return slices.Compact(out)
+}
+
 // reload starts a load of the list for the current search and filters.
 func (v *HistoryView) reload(channels bool) {
 	gen := v.gen.Add(1)
@@ -208,6 +257,13 @@ func (v *HistoryView) applyLoad(res loadResult, err error) {
 	} else {
 		v.clearError()
 		v.ids = res.ids
+		if d := v.deleting; d != nil {
+			// Waiting for Undo: still stored, not shown.
+			if i := v.indexOf(d.entry.ID); i >= 0 {
+				v.ids = slices.Delete(v.ids, i, i+1)
+				res.total = max(0, res.total-1)
+			}
+		}
 		for _, e := range res.rows {
 			v.rows[e.ID] = e
 		}
@@ -250,7 +306,37 @@ func (v *HistoryView) mergeChannels(chans []string) {
 		return
 	}
 	v.channels = merged
-	v.chanSel.SetOptions(append([]string{allChannelsLabel}, merged...))
+	v.updateSources()
+}
+
+// updateSources offers the kinds of the channels in the history as the
+// source filter's choices ("Tenant", "Personal", …), in a fixed order.
+func (v *HistoryView) updateSources() {
+	opts := []string{allChannelsLabel}
+	seen := map[string]bool{}
+	for _, k := range []notify.ChannelKind{notify.KindTenant, notify.KindPersonal, notify.KindNotifications, notify.KindAdmin, notify.KindOther} {
+		for _, ch := range v.channels {
+			if l := notify.ChannelLabel(ch); notify.KindOfChannel(ch) == k && !seen[l] {
+				seen[l] = true
+				opts = append(opts, l)
+			}
+		}
+	}
+	if !slices.Equal(opts, v.chanSel.Options) {
+		v.chanSel.SetOptions(opts)
+	}
+}
+
+// channelsOfSource lists the channels the source filter's choice stands
+// for.
+func (v *HistoryView) channelsOfSource(label string) []string {
+	var out []string
+	for _, ch := range v.channels {
+		if notify.ChannelLabel(ch) == label {
+			out = append(out, ch)
+		}
+	}
+	return out
 }
 
 // row returns the summary of the entry at idx if it is loaded; if not, it

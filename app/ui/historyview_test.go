@@ -208,7 +208,7 @@ func TestHistoryViewPopulated(t *testing.T) {
 	if !f.view.placeholder.Hidden {
 		t.Error("placeholder shown with entries")
 	}
-	if got := f.view.chanSel.Options; !slices.Equal(got, []string{allChannelsLabel, "private-user.5", "tenant.1"}) {
+	if got := f.view.chanSel.Options; !slices.Equal(got, []string{allChannelsLabel, "Tenant", "Personal"}) {
 		t.Errorf("channel options = %q", got)
 	}
 	f.assertMarkup("history/populated.xml")
@@ -229,7 +229,7 @@ func TestHistoryViewPopulated(t *testing.T) {
 	if want := "Friday 14 March 2025, 11:59:50 UTC (just now)"; f.view.detailTime.Text != want {
 		t.Errorf("time = %q, want %q", f.view.detailTime.Text, want)
 	}
-	if f.view.detailMeta.Text != "Error · RouterOffline · on private-user.5" {
+	if f.view.detailMeta.Text != "Error · Router Offline · Personal" {
 		t.Errorf("meta = %q", f.view.detailMeta.Text)
 	}
 	if unread != 3 || f.view.status.Text != "7 notifications · 3 unread" {
@@ -257,7 +257,7 @@ func TestHistoryViewFilters(t *testing.T) {
 	if f.view.status.Text != "2 matches of 7 · 4 unread" {
 		t.Errorf("status = %q", f.view.status.Text)
 	}
-	f.view.chanSel.SetSelected("private-user.5")
+	f.view.chanSel.SetSelected("Personal")
 	f.wait()
 	if got := len(f.view.ids); got != 1 {
 		t.Errorf("errors on private-user.5 = %d, want 1", got)
@@ -375,7 +375,8 @@ func TestHistoryViewMarkAllReadAndClear(t *testing.T) {
 	var unread []int
 	f.view.OnUnreadChanged = func(n int) { unread = append(unread, n) }
 	changes := 0 // the window process tells the core to recount
-	f.view.OnChanged = func() { changes++ }
+	var readIDs []int64
+	f.view.OnChanged = func(read []int64) { changes++; readIDs = append(readIDs, read...) }
 
 	test.Tap(f.view.markAll)
 	f.wait()
@@ -473,50 +474,104 @@ func TestHistoryViewKeyboard(t *testing.T) {
 		t.Errorf("Ctrl+F focused %T, want the search box", c.Focused())
 	}
 
-	changes := 0
-	f.view.OnChanged = func() { changes++ }
+	var read [][]int64
+	f.view.OnChanged = func(ids []int64) { read = append(read, ids) }
+	newest, second := entries[len(entries)-1].ID, entries[len(entries)-2].ID
 
-	// Down/Enter in the list open the focused entry.
-	c.Focus(f.view.list)
-	f.view.list.TypedKey(&fyne.KeyEvent{Name: fyne.KeyDown})
-	f.view.list.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	// Down from the search box enters the list: the newest is opened.
+	f.view.search.TypedKey(&fyne.KeyEvent{Name: fyne.KeyDown})
 	f.wait()
-	second := entries[len(entries)-2].ID
-	if f.view.selected != second || f.view.detailTitle.Text != "Payment received" {
-		t.Fatalf("Enter opened %d %q, want %d", f.view.selected, f.view.detailTitle.Text, second)
+	if c.Focused() != f.view.list || f.view.selected != newest {
+		t.Fatalf("Down from search: focus %T, selected %d, want the list and %d", c.Focused(), f.view.selected, newest)
 	}
-	// Delete removes it and opens the next one.
+	// Arrows move the selection and the detail follows.
+	f.view.list.TypedKey(&fyne.KeyEvent{Name: fyne.KeyDown})
+	f.wait()
+	if f.view.selected != second || f.view.detailTitle.Text != "Payment received" {
+		t.Fatalf("Down opened %d %q, want %d", f.view.selected, f.view.detailTitle.Text, second)
+	}
+	if len(read) != 2 || !slices.Equal(read[1], []int64{second}) {
+		t.Errorf("marked read reported as %v, want the opened IDs one by one", read)
+	}
+	f.view.list.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEnd})
+	f.wait()
+	if f.view.selected != entries[0].ID || f.view.detailTitle.Text != "New user registered" {
+		t.Errorf("End selected %d %q", f.view.selected, f.view.detailTitle.Text)
+	}
+	f.view.list.TypedKey(&fyne.KeyEvent{Name: fyne.KeyHome})
+	f.view.list.TypedKey(&fyne.KeyEvent{Name: fyne.KeyDown})
+	f.wait()
+	if f.view.selected != second {
+		t.Errorf("Home, Down selected %d, want %d", f.view.selected, second)
+	}
+
+	// Delete takes it out of the list with Undo for 10 s; nothing else is
+	// opened (or marked read) in its place.
+	var timers []func()
+	f.view.afterFunc = func(d time.Duration, fn func()) func() bool {
+		if d == undoDelete {
+			timers = append(timers, fn)
+		}
+		return func() bool { return true }
+	}
 	f.view.list.TypedKey(&fyne.KeyEvent{Name: fyne.KeyDelete})
 	f.wait()
+	if slices.Contains(f.view.ids, second) || len(f.view.ids) != 6 || f.view.selected != 0 || f.view.undoBox.Hidden {
+		t.Errorf("after Delete: ids %v, selected %d, undo shown %v", f.view.ids, f.view.selected, !f.view.undoBox.Hidden)
+	}
+	if !f.view.detailBody.Hidden || len(read) != 2 {
+		t.Errorf("Delete opened another entry (%d marked read)", len(read))
+	}
+	test.Tap(findButton(t, f.view.undoBox, "Undo"))
+	f.wait()
+	if !slices.Contains(f.view.ids, second) || f.view.selected != second || !f.view.undoBox.Hidden {
+		t.Errorf("Undo: ids %v, selected %d", f.view.ids, f.view.selected)
+	}
+	if _, err := st.Get(context.Background(), second); err != nil {
+		t.Errorf("Undo: the entry is gone from the store: %v", err)
+	}
+	f.view.list.TypedKey(&fyne.KeyEvent{Name: fyne.KeyDelete})
+	f.wait()
+	if _, err := st.Get(context.Background(), second); err != nil {
+		t.Error("deleted from the store before the Undo time was over")
+	}
+	timers[len(timers)-1]() // 10 s later
+	f.wait()
 	if _, err := st.Get(context.Background(), second); err == nil {
-		t.Error("Delete did not remove the entry from the store")
+		t.Error("not deleted from the store after the Undo time")
 	}
-	if slices.Contains(f.view.ids, second) || len(f.view.ids) != 6 {
-		t.Errorf("list still holds the deleted entry: %v", f.view.ids)
-	}
-	third := entries[len(entries)-3].ID
-	if f.view.selected != third {
-		t.Errorf("after Delete selected %d, want the next entry %d", f.view.selected, third)
-	}
-	if f.view.status.Text != "6 notifications · 3 unread" {
+	if f.view.status.Text != "6 notifications · 2 unread" || !f.view.undoBox.Hidden {
 		t.Errorf("status = %q", f.view.status.Text)
-	}
-	// Marked the second read, deleted it (the third was read already).
-	if changes != 2 {
-		t.Errorf("%d changes reported, want 2", changes)
 	}
 
 	// With nothing focused, the window's keys act on the selection.
 	c.Unfocus()
-	c.OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyDelete})
-	f.wait()
-	if _, err := st.Get(context.Background(), third); err == nil {
-		t.Error("Delete with nothing focused did not remove the selected entry")
-	}
 	c.OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyDown})
 	f.wait()
-	if f.view.selected != f.view.ids[min(len(f.view.ids)-1, 2)] && f.view.selected == 0 {
-		t.Errorf("Down with nothing focused selected %d", f.view.selected)
+	if f.view.selected != newest {
+		t.Errorf("Down with nothing focused selected %d, want %d", f.view.selected, newest)
+	}
+	c.OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyDelete})
+	f.wait()
+	if slices.Contains(f.view.ids, newest) {
+		t.Error("Delete with nothing focused did not remove the selected entry")
+	}
+	// Escape clears the search, and closes a dialog first.
+	f.view.search.SetText("router")
+	f.view.search.OnSubmitted("router")
+	f.wait()
+	test.Tap(f.view.clearBtn)
+	if f.view.dialog == nil {
+		t.Fatal("no dialog remembered for Escape")
+	}
+	c.OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	if f.view.dialog != nil || f.view.search.Text != "router" {
+		t.Errorf("Escape with a dialog: dialog %v, search %q", f.view.dialog, f.view.search.Text)
+	}
+	f.view.search.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	f.wait()
+	if f.view.search.Text != "" || len(f.view.ids) != 5 {
+		t.Errorf("Escape in search: %q, %d shown", f.view.search.Text, len(f.view.ids))
 	}
 	// Typing Delete in the search box edits the text, not the history.
 	c.Focus(f.view.search)
@@ -560,7 +615,7 @@ func TestHistoryViewAddedKeepsScrollAndSelection(t *testing.T) {
 	if v.ids[0] != first.ID || v.list.GetScrollOffset() != 0 {
 		t.Errorf("at the top: ids[0]=%d offset %v", v.ids[0], v.list.GetScrollOffset())
 	}
-	if unread != 151 || !slices.Contains(v.chanSel.Options, "tenant.9") {
+	if unread != 151 || !slices.Contains(v.channels, "tenant.9") {
 		t.Errorf("unread %d, channels %q", unread, v.chanSel.Options)
 	}
 
@@ -950,4 +1005,16 @@ func TestPrettyPayload(t *testing.T) {
 	if len(got) > maxPayloadShown+64 || !strings.Contains(got, "more not shown") || !utf8.ValidString(got) {
 		t.Errorf("huge payload: %d bytes, tail %q", len(got), got[len(got)-40:])
 	}
+}
+
+// findButton returns the button labelled text inside o.
+func findButton(t *testing.T, o fyne.CanvasObject, text string) *widget.Button {
+	t.Helper()
+	for _, obj := range test.LaidOutObjects(o) {
+		if b, ok := obj.(*widget.Button); ok && b.Text == text {
+			return b
+		}
+	}
+	t.Fatalf("no %q button", text)
+	return nil
 }

@@ -41,6 +41,7 @@ type loginWindow struct {
 	win fyne.Window
 
 	server, email, password *widget.Entry
+	serverFrom              *widget.Label // where the address comes from
 	notice                  *widget.Label // e.g. "Session expired, please sign in again"
 	message                 *widget.Label // the last error, in words
 	keyringNote             *widget.Label
@@ -54,9 +55,12 @@ type loginWindow struct {
 	onSignedIn func(app.User) // on the Fyne thread, after the window is hidden
 	runOnUI    func(func())   // the bridge; tests queue and run the calls themselves
 
-	busy    bool
-	cancel  context.CancelFunc
-	pending sync.WaitGroup // the sign-in goroutine; tests wait on it
+	busy         bool
+	shown        bool   // the window is open (closing it hides it)
+	shownServer  string // the address the window was opened with
+	serverLocked bool   // IT set the address: the field is read-only
+	cancel       context.CancelFunc
+	pending      sync.WaitGroup // the sign-in goroutine; tests wait on it
 }
 
 // newLoginWindow builds the sign-in window (hidden). Closing it hides it.
@@ -64,7 +68,9 @@ func newLoginWindow(a fyne.App, login loginFunc, onSignedIn func(app.User)) *log
 	l := &loginWindow{win: a.NewWindow(loginTitle), login: login, onSignedIn: onSignedIn, runOnUI: fyneDo}
 
 	l.server = widget.NewEntry()
-	l.server.SetPlaceHolder("https://billing.example.com")
+	l.server.SetPlaceHolder("billing.example.com")
+	l.serverFrom = label(&widget.Label{Text: serverFromNew, Wrapping: fyne.TextWrapWord, SizeName: theme.SizeNameCaptionText})
+	l.server.OnChanged = func(string) { l.setServerSource(l.serverLocked) }
 	l.email = widget.NewEntry()
 	l.email.SetPlaceHolder("you@example.com")
 	l.password = widget.NewPasswordEntry()
@@ -100,7 +106,7 @@ func newLoginWindow(a fyne.App, login loginFunc, onSignedIn func(app.User)) *log
 	header := container.NewBorder(nil, nil, container.NewVBox(icon), nil, container.NewVBox(heading, sub))
 
 	form := widget.NewForm(
-		widget.NewFormItem("Server", l.server),
+		widget.NewFormItem("Server", container.NewVBox(l.server, l.serverFrom)),
 		widget.NewFormItem("E-mail", l.email),
 		widget.NewFormItem("Password", l.password),
 	)
@@ -113,18 +119,56 @@ func newLoginWindow(a fyne.App, login loginFunc, onSignedIn func(app.User)) *log
 	return l
 }
 
+// Where the server address in the sign-in window comes from.
+const (
+	serverFromNew    = "The address of your billing platform, as you open it in the browser, like billing.example.com."
+	serverFromLast   = "The address you signed in to last time."
+	serverFromLocked = "Set by your administrator."
+)
+
+// setServerSource says where the address comes from; a locked address
+// cannot be changed here.
+func (l *loginWindow) setServerSource(locked bool) {
+	l.serverLocked = locked
+	switch {
+	case locked:
+		l.serverFrom.SetText(serverFromLocked)
+		l.server.Disable()
+	case l.server.Text != "" && l.server.Text == l.shownServer:
+		l.serverFrom.SetText(serverFromLast)
+		l.server.Enable()
+	case strings.TrimSpace(l.server.Text) != "":
+		// What will be signed in to, as typed: https:// added, a pasted
+		// page's path gone.
+		if u, err := app.NormalizeServerURL(l.server.Text); err == nil && u != strings.TrimSpace(l.server.Text) {
+			l.serverFrom.SetText("EchoTray will use " + u + ".")
+		} else {
+			l.serverFrom.SetText(serverFromNew)
+		}
+		l.server.Enable()
+	default:
+		l.serverFrom.SetText(serverFromNew)
+		l.server.Enable()
+	}
+}
+
 // show opens the window with the server and e-mail filled in, an optional
 // notice above the form (e.g. "Session expired, please sign in again"), and
-// the password field focused when server and e-mail are known.
+// the password field focused when server and e-mail are known. A window
+// that was closed shows the settings anew (the server may have changed
+// since: the notice and the field agree); an open one keeps what was typed.
 func (l *loginWindow) show(server, email, notice string) {
 	if !l.busy {
-		if l.server.Text == "" {
+		if !l.shown || l.server.Text == "" {
 			l.server.SetText(server)
+			l.shownServer = server
 		}
-		if l.email.Text == "" {
+		if !l.shown || l.email.Text == "" {
 			l.email.SetText(email)
 		}
+		l.setServerSource(l.serverLocked)
 	}
+	l.shown = true
 	l.setNotice(notice)
 	l.win.Show()
 	l.win.RequestFocus()
@@ -143,6 +187,7 @@ func (l *loginWindow) hide() {
 	if l.cancel != nil {
 		l.cancel()
 	}
+	l.shown = false
 	l.win.Hide()
 }
 
@@ -187,9 +232,14 @@ func (l *loginWindow) onSubmit() {
 		Password:    l.password.Text,
 		SessionOnly: l.keyringBox.Visible() && l.sessionOnly.Checked,
 	}
+	server, err := app.NormalizeServerURL(req.Server)
 	switch {
 	case req.Server == "":
-		l.showMessage("Enter the server address, e.g. https://billing.example.com.")
+		l.showMessage("Enter the server address, like billing.example.com.")
+		l.win.Canvas().Focus(l.server)
+		return
+	case err != nil:
+		l.showMessage(err.Error()) // plain sentences
 		l.win.Canvas().Focus(l.server)
 		return
 	case req.Email == "":
@@ -201,6 +251,10 @@ func (l *loginWindow) onSubmit() {
 		l.win.Canvas().Focus(l.password)
 		return
 	}
+	if server != req.Server {
+		l.server.SetText(server) // what is signed in to: https:// added, a pasted page's path gone
+	}
+	req.Server = server
 	l.clearMessage()
 	l.setBusy(true)
 	ctx, cancel := context.WithTimeout(context.Background(), loginTimeout)
@@ -233,6 +287,7 @@ func (l *loginWindow) finish(u app.User, err error, cancelled bool) {
 	l.password.SetText("")
 	l.setNotice("")
 	l.clearMessage()
+	l.shown = false
 	l.win.Hide()
 	if l.onSignedIn != nil {
 		l.onSignedIn(u)
@@ -242,6 +297,9 @@ func (l *loginWindow) finish(u app.User, err error, cancelled bool) {
 func (l *loginWindow) setBusy(busy bool) {
 	l.busy = busy
 	for _, e := range []*widget.Entry{l.server, l.email, l.password} {
+		if e == l.server && l.serverLocked {
+			continue
+		}
 		if busy {
 			e.Disable()
 		} else {
@@ -262,12 +320,62 @@ func (l *loginWindow) setBusy(busy bool) {
 	l.content.Refresh()
 }
 
-// loginErrorText is a sign-in error as the window shows it: the API's
-// messages are already in words (the backend's own message where it sent
-// one); others get a capital letter and a full stop.
+// loginErrorText is a sign-in error as the window shows it: plain
+// sentences by kind of problem (the log keeps the detail). A wrong
+// password or a refused account shows the backend's own message.
 func loginErrorText(err error) string {
-	if errors.Is(err, context.DeadlineExceeded) {
-		return "The server did not answer in time. Check the server address and your connection, then try again."
+	const checkAddress = " Check the server address and your network connection, then try again."
+	var apiErr *app.APIError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return "The server did not answer in time." + checkAddress
+	case errors.As(err, &apiErr):
+		switch apiErr.Kind {
+		case app.KindUnauthorized, app.KindValidation:
+			if m := strings.TrimSpace(apiErr.Message); m != "" && !looksTechnical(m) {
+				return app.Sentence(m)
+			}
+			return "The e-mail address or password is not correct."
+		case app.KindForbidden:
+			if m := strings.TrimSpace(apiErr.Message); m != "" && !looksTechnical(m) {
+				return app.Sentence(m)
+			}
+			return "This account may not sign in here. Ask your administrator."
+		case app.KindUnreachable:
+			return "Can't reach the server." + checkAddress
+		case app.KindTLS:
+			return "The server's security certificate is not trusted by this computer. Ask your administrator."
+		case app.KindTimeout:
+			return "The server did not answer in time." + checkAddress
+		case app.KindServer:
+			return "The server had a problem and could not sign you in. Try again in a few minutes; if it keeps happening, ask your administrator."
+		case app.KindBadResponse, app.KindHTTP:
+			if apiErr.Status == 404 {
+				return "There is no sign-in at this address. Check the server address: it is the address of your billing platform, like billing.example.com."
+			}
+			return "The server at this address did not answer like your billing platform. Check the server address, or ask your administrator."
+		}
+	case errors.Is(err, app.ErrKeyringUnavailable):
+		return sessionOnlyNeeded
 	}
-	return app.Sentence(err.Error())
+	if m := err.Error(); !looksTechnical(m) {
+		return app.Sentence(m)
+	}
+	return "Signing in did not work. Try again; if it keeps failing, ask your administrator."
+}
+
+// looksTechnical reports whether an error text reads like a program's
+// rather than a sentence for people: a package prefix ("realtime: …"),
+// a URL or address, Go's quoting, or protocol words.
+func looksTechnical(s string) bool {
+	lower := strings.ToLower(s)
+	for _, w := range []string{"://", "dial ", "tcp", "http", "eof", "json", "x509", "tls", "parse ", "%!", "\"", "127.0.0.1", "nil"} {
+		if strings.Contains(lower, w) {
+			return true
+		}
+	}
+	if i := strings.Index(s, ": "); i > 0 && !strings.Contains(s[:i], " ") {
+		return true // "pkg: detail"
+	}
+	return false
 }

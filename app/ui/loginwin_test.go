@@ -3,6 +3,8 @@ package ui
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -209,11 +211,20 @@ func TestLoginWindowErrorsInWords(t *testing.T) {
 		want string
 	}{
 		{&app.APIError{Kind: app.KindUnreachable, Message: "Cannot reach https://billing.example.com: connection refused"},
-			"Cannot reach https://billing.example.com: connection refused."},
+			"Can't reach the server. Check the server address and your network connection, then try again."},
 		{&app.APIError{Kind: app.KindTLS, Message: "The server's certificate is not trusted: x509: certificate signed by unknown authority"},
-			"The server's certificate is not trusted: x509: certificate signed by unknown authority."},
-		{context.DeadlineExceeded, "The server did not answer in time. Check the server address and your connection, then try again."},
+			"The server's security certificate is not trusted by this computer. Ask your administrator."},
+		{context.DeadlineExceeded, "The server did not answer in time. Check the server address and your network connection, then try again."},
+		{&app.APIError{Kind: app.KindHTTP, Status: 404, Message: "POST https://billing.example.com/x/api/login: 404 Not Found"},
+			"There is no sign-in at this address. Check the server address: it is the address of your billing platform, like billing.example.com."},
+		{&app.APIError{Kind: app.KindServer, Status: 500, Message: "Server Error"},
+			"The server had a problem and could not sign you in. Try again in a few minutes; if it keeps happening, ask your administrator."},
+		{&app.APIError{Kind: app.KindValidation, Status: 422, Message: "The email field must be a valid email address."},
+			"The email field must be a valid email address."},
+		{&app.APIError{Kind: app.KindUnauthorized, Status: 401, Message: `realtime: parse "x": invalid`},
+			"The e-mail address or password is not correct."},
 		{errors.New("enter your e-mail address"), "Enter your e-mail address."},
+		{fmt.Errorf("app: dial tcp 127.0.0.1:1: connect: connection refused"), "Signing in did not work. Try again; if it keeps failing, ask your administrator."},
 	} {
 		f := &fakeLogin{results: []error{tc.err}}
 		l := newTestLogin(t, f)
@@ -297,7 +308,7 @@ func TestLoginWindowMissingFields(t *testing.T) {
 	l := newTestLogin(t, f)
 	l.show("", "", "")
 	test.Tap(l.submit)
-	if l.message.Text != "Enter the server address, e.g. https://billing.example.com." {
+	if l.message.Text != "Enter the server address, like billing.example.com." {
 		t.Errorf("message %q", l.message.Text)
 	}
 	test.Type(l.server, "https://billing.example.com")
@@ -364,5 +375,81 @@ func TestLoginWindowNotice(t *testing.T) {
 	l.wait()
 	if l.notice.Visible() {
 		t.Error("expiry notice kept after signing in again")
+	}
+}
+
+// TestLoginWindowServerAddress: what people type as the server is made an
+// address (https:// added, a pasted page cut to the server), errors are
+// sentences, and the window says where the address comes from.
+func TestLoginWindowServerAddress(t *testing.T) {
+	for _, tc := range []struct{ typed, sent string }{
+		{"billing.example.com", "https://billing.example.com"},
+		{"127.0.0.1:40317", "http://127.0.0.1:40317"},
+		{"https://billing.example.com/dashboard?tab=payments", "https://billing.example.com"},
+		{"  https://Billing.Example.com/api/login  ", "https://billing.example.com"},
+	} {
+		f := &fakeLogin{}
+		l := newTestLogin(t, f)
+		l.show("", "", "")
+		fill(l, tc.typed, "a@b.c", "pw")
+		test.Tap(l.submit)
+		l.wait()
+		if len(f.reqs) != 1 || f.reqs[0].Server != tc.sent {
+			t.Errorf("%q: sent %+v, want %q", tc.typed, f.reqs, tc.sent)
+		}
+	}
+	// A port out of range: a sentence at the field, nothing sent.
+	f := &fakeLogin{}
+	l := newTestLogin(t, f)
+	l.show("", "", "")
+	fill(l, "127.0.0.1:403179", "a@b.c", "pw")
+	test.Tap(l.submit)
+	l.wait()
+	if len(f.reqs) != 0 || !strings.Contains(l.message.Text, "must be a number between 1 and 65535") ||
+		strings.Contains(l.message.Text, "parse") || l.win.Canvas().Focused() != l.server {
+		t.Errorf("port 403179: sent %d, message %q", len(f.reqs), l.message.Text)
+	}
+
+	// Where the address comes from.
+	l = newTestLogin(t, &fakeLogin{})
+	l.show("", "", "")
+	if l.serverFrom.Text != serverFromNew || l.server.Disabled() {
+		t.Errorf("new: %q", l.serverFrom.Text)
+	}
+	l.hide()
+	l.show("https://billing.example.com", "a@b.c", "")
+	if l.serverFrom.Text != serverFromLast {
+		t.Errorf("last used: %q", l.serverFrom.Text)
+	}
+	l.server.SetText("billing.example.com/dashboard")
+	if l.serverFrom.Text != "EchoTray will use https://billing.example.com." {
+		t.Errorf("typed: %q", l.serverFrom.Text)
+	}
+	l.hide()
+	l.serverLocked = true
+	l.show("https://billing.example.com", "a@b.c", "")
+	if l.serverFrom.Text != serverFromLocked || !l.server.Disabled() {
+		t.Errorf("locked: %q, disabled %v", l.serverFrom.Text, l.server.Disabled())
+	}
+	settle(l.win)
+	test.AssertRendersToMarkup(t, "login/locked.xml", l.win.Canvas())
+}
+
+// TestLoginWindowServerChangeAgrees: after the server changed (the core
+// shows the sign-in window with a notice naming it), the field shows the
+// new server, not what the window held before.
+func TestLoginWindowServerChangeAgrees(t *testing.T) {
+	l := newTestLogin(t, &fakeLogin{})
+	l.show("http://127.0.0.1:40317", "staff@tenant1.test", "")
+	l.hide()
+	l.show("https://new.example.com", "staff@tenant1.test", "The server is now https://new.example.com: sign in to it.")
+	if l.server.Text != "https://new.example.com" {
+		t.Errorf("field %q, notice %q", l.server.Text, l.notice.Text)
+	}
+	// While the window is open, what the user typed stays.
+	l.server.SetText("typed.example.com")
+	l.show("https://new.example.com", "staff@tenant1.test", "")
+	if l.server.Text != "typed.example.com" {
+		t.Errorf("an open window lost the typed address: %q", l.server.Text)
 	}
 }

@@ -33,7 +33,7 @@ func trayStatus(s ipc.State) tray.Status {
 // stateNamed is the tray state whose String is name (ipc.State.Conn);
 // Connecting for an unknown name.
 func stateNamed(name string) tray.State {
-	for _, st := range []tray.State{tray.SignedOut, tray.Connecting, tray.Connected, tray.Offline, tray.Expired, tray.Paused} {
+	for _, st := range []tray.State{tray.SignedOut, tray.Connecting, tray.Connected, tray.Offline, tray.Expired, tray.Paused, tray.Warning} {
 		if st.String() == name {
 			return st
 		}

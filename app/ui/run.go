@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
 	"echotray/app"
@@ -58,6 +60,9 @@ type Options struct {
 	Show      ipc.Message        // the first window to show: Window "history", "signin" or "settings" (+Entry, Notice); none when Window is ""
 	IdleExit  time.Duration      // exit after this long with no window shown (while a tray host exists); 0 means 3 min
 	History   HistoryViewOptions // history view tuning; Logger and RunOnUI are set by Run
+	// StatePath is the window process's state file (hints shown once); ""
+	// means window-state.json next to the settings file.
+	StatePath string
 }
 
 // Run is the window process: it connects to the core as the "window" role,
@@ -128,7 +133,8 @@ func run(a fyne.App, opts Options, s seams) error {
 		s.signIn = sessionSignIn(sess)
 	}
 	if s.check == nil {
-		s.check = app.CheckConnection(sess.HTTPClient())
+		// Signed in, it also checks the personal channel's authorisation.
+		s.check = app.CheckConnectionAs(sess.HTTPClient(), sess.Header)
 	}
 	if s.autostart == nil {
 		s.autostart = app.OSAutostart{}
@@ -203,7 +209,9 @@ type controller struct {
 	state        ipc.State
 	haveState    bool
 	historyWin   *trackedWindow // nil until the history window is first shown
-	history      *HistoryView   // nil until the history store is open
+	status       *statusLine    // the history window's status line; nil with it
+	store        *history.Store // open, waiting for the first state to know the account
+	history      *HistoryView   // nil until the history store is open and the account known
 	storeErr     error
 	pendingEntry int64 // shown once the history view exists
 	login        *loginWindow
@@ -216,6 +224,9 @@ type controller struct {
 	idleTimer    *time.Timer
 	idleGen      int
 	quitting     bool
+	closeHint    dialog.Dialog // the first close's hint, while shown
+	// signOutDialog is the last sign-out question asked (tests).
+	signOutDialog dialog.Dialog
 }
 
 func newController(a fyne.App, opts Options, s seams, client *ipc.Client, log *slog.Logger) *controller {
@@ -291,6 +302,7 @@ func (c *controller) sendNow(m ipc.Message) {
 // before the app loop.
 func (c *controller) start() {
 	c.a.SetIcon(appIcon)
+	c.a.Settings().SetTheme(newAppTheme(c.a.Settings().Theme()))
 	if c.opts.ConfigErr != nil {
 		c.log.Warn("the settings file has a problem; defaults are in use", "err", c.opts.ConfigErr)
 	}
@@ -336,6 +348,9 @@ func (c *controller) handle(m ipc.Message) {
 		}
 		prev, had := c.state, c.haveState
 		c.state, c.haveState = *m.State, true
+		if c.history == nil && c.store != nil {
+			c.buildHistory() // the account is known now
+		}
 		c.applyState()
 		if !c.state.TrayPresent && (!had || prev.TrayPresent) {
 			c.showHistory(0) // without a tray host, the history window is the way in
@@ -349,6 +364,10 @@ func (c *controller) handle(m ipc.Message) {
 	case ipc.OpEntryAdded:
 		if m.Added != nil && c.history != nil {
 			c.history.Added(*m.Added)
+		}
+	case ipc.OpReload:
+		if c.history != nil {
+			c.history.Reload()
 		}
 	case ipc.OpShow:
 		if m.Window == "" {
@@ -386,6 +405,9 @@ func (c *controller) shutdown() {
 	if c.menuTimer != nil {
 		c.menuTimer.Stop()
 	}
+	if c.status != nil {
+		c.status.Close()
+	}
 	if c.login != nil && c.login.cancel != nil {
 		c.login.cancel()
 	}
@@ -417,6 +439,8 @@ func (c *controller) show(m ipc.Message) {
 		c.showSignIn(m.Notice)
 	case app.WindowSettings:
 		c.showSettings()
+	case windowSignOut:
+		c.confirmSignOut()
 	default:
 		c.log.Warn("asked to show an unknown window", "window", m.Window)
 	}
@@ -447,7 +471,10 @@ func (c *controller) historyWindow() *trackedWindow {
 	}
 	w := c.track(c.a.NewWindow(c.appName + " — History"))
 	c.historyWin = w
-	w.SetContent(container.NewCenter(widget.NewLabel("Opening the history…")))
+	c.status = newStatusLine(c.s.now, c.do,
+		func() { c.post(ipc.Message{Op: ipc.OpReconnect}) },
+		func() { c.post(ipc.Message{Op: ipc.OpShow, Window: app.WindowSignIn}) })
+	c.setHistoryContent(container.NewCenter(widget.NewLabel("Opening the history…")))
 	w.Resize(fyne.NewSize(1100, 680))
 	w.CenterOnScreen()
 	w.SetCloseIntercept(c.onHistoryClose)
@@ -465,23 +492,60 @@ func (c *controller) historyWindow() *trackedWindow {
 	return w
 }
 
+// historyOpenText says in words why the history could not be opened (the
+// log has the error).
+func historyOpenText(err error) string {
+	switch {
+	case errors.Is(err, fs.ErrPermission):
+		return "The history could not be opened: EchoTray may not read or write its history file. Ask your administrator to check the permissions of your profile folder."
+	case errors.Is(err, history.ErrDiskFull):
+		return "The history could not be opened: the disk is full. Free some space, then open the history again."
+	}
+	return "The history could not be opened. Quit and start EchoTray again; if it keeps happening, the log file (Settings → General) has the details."
+}
+
+// setHistoryContent shows obj in the history window under the status line.
+func (c *controller) setHistoryContent(obj fyne.CanvasObject) {
+	c.historyWin.SetContent(container.NewBorder(container.NewPadded(c.status.box), nil, nil, nil, obj))
+}
+
 // storeOpened puts the history view (or the reason there is none) into the
-// history window.
+// history window, once the core has said whose history it is.
 func (c *controller) storeOpened(st *history.Store, err error) {
 	if err != nil {
 		c.storeErr = err
 		c.log.Error("cannot open the history", "err", err)
-		msg := &widget.Label{Text: "The history could not be opened: " + app.Sentence(err.Error()),
+		msg := &widget.Label{Text: historyOpenText(err),
 			Wrapping: fyne.TextWrapWord, Importance: widget.DangerImportance}
-		c.historyWin.SetContent(container.NewPadded(msg))
+		c.setHistoryContent(container.NewPadded(msg))
 		return
 	}
+	c.store = st
+	if c.haveState {
+		c.buildHistory()
+	}
+}
+
+// readIDsPerMessage bounds the IDs of one history-changed message, to
+// stay well under ipc.MaxLine.
+const readIDsPerMessage = 2000
+
+// buildHistory makes the history view over the open store for the
+// account of the core's state.
+func (c *controller) buildHistory() {
 	opts := c.opts.History
 	opts.Logger = c.log
 	opts.RunOnUI = c.do
-	c.history = NewHistoryView(c.a, c.historyWin, st, opts)
-	c.history.OnChanged = func() { c.post(ipc.Message{Op: ipc.OpHistoryChanged}) }
-	c.historyWin.SetContent(c.history.Content())
+	opts.Account, opts.AccountKnown = c.state.Account, true
+	c.history = NewHistoryView(c.a, c.historyWin, c.store, opts)
+	c.history.OnChanged = func(read []int64) {
+		for len(read) > readIDsPerMessage {
+			c.post(ipc.Message{Op: ipc.OpHistoryChanged, IDs: read[:readIDsPerMessage]})
+			read = read[readIDsPerMessage:]
+		}
+		c.post(ipc.Message{Op: ipc.OpHistoryChanged, IDs: read})
+	}
+	c.setHistoryContent(c.history.Content())
 	c.applyState()
 	if id := c.pendingEntry; id > 0 {
 		c.pendingEntry = 0
@@ -506,8 +570,12 @@ func (c *controller) applyState() {
 	if w.Title() != title {
 		w.SetTitle(title)
 	}
+	if c.haveState {
+		c.status.Set(c.state)
+	}
 	if c.history != nil {
 		c.history.SetBanner(strings.Join(c.state.Banners, "\n"))
+		c.history.SetAccount(c.state.Account)
 	}
 	c.updateMenu()
 }
@@ -559,7 +627,7 @@ func (c *controller) menuActions() tray.Actions {
 		Settings:  func() { c.post(ipc.Message{Op: ipc.OpShow, Window: app.WindowSettings}) },
 		Reconnect: send(ipc.OpReconnect),
 		SendTest:  send(ipc.OpSendTest),
-		SignOut:   send(ipc.OpSignOut),
+		SignOut:   c.confirmSignOut,
 		Quit:      c.quitAll,
 	}
 }
@@ -580,10 +648,25 @@ func (c *controller) quitAll() {
 }
 
 // onHistoryClose hides the history window; with no tray host to bring it
-// back, closing it quits EchoTray.
+// back, closing it quits EchoTray. The first time, it says that EchoTray
+// keeps running in the tray; closing the window again over the hint
+// closes both.
 func (c *controller) onHistoryClose() {
 	if c.haveState && !c.state.TrayPresent {
 		c.quitAll()
+		return
+	}
+	if c.closeHint == nil && !c.hintShown() {
+		c.closeHint = closeHintDialog(c.appName, c.historyWin)
+		c.showDialog(c.closeHint, func() {
+			c.closeHint = nil
+			c.historyWin.Hide()
+		})
+		c.rememberHint()
+		return
+	}
+	if c.closeHint != nil {
+		c.closeHint.Hide() // closed again over the hint: close (its onClosed hides the window)
 		return
 	}
 	c.historyWin.Hide()
@@ -593,6 +676,7 @@ func (c *controller) onHistoryClose() {
 func (c *controller) showSignIn(notice string) {
 	c.reloadConfig() // the core may have changed the server or e-mail
 	cfg := c.opts.Config.Effective()
+	c.login.serverLocked = c.opts.Config.Locked("server")
 	c.login.show(cfg.Server, cfg.Email, notice)
 }
 
@@ -616,6 +700,7 @@ func (c *controller) reloadConfig() {
 func (c *controller) signIn(ctx context.Context, req app.LoginRequest) (app.User, error) {
 	u, token, err := c.s.signIn(ctx, req)
 	if err != nil {
+		c.log.Info("sign-in failed", "server", req.Server, "err", err) // the window shows it in words
 		return u, err
 	}
 	c.post(ipc.Message{Op: ipc.OpSignedIn, Token: token})

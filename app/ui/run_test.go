@@ -6,8 +6,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +17,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"echotray/app"
 	"echotray/app/ipc"
@@ -382,7 +385,6 @@ func TestRunStateWithoutTray(t *testing.T) {
 		}, ipc.OpPause},
 		{tray.LabelReconnect, nil, ipc.OpReconnect},
 		{tray.LabelSendTest, nil, ipc.OpSendTest},
-		{tray.LabelSignOut, nil, ipc.OpSignOut},
 		{tray.LabelSettings, func(m ipc.Message) {
 			if m.Window != app.WindowSettings {
 				t.Errorf("settings asks to show %q", m.Window)
@@ -400,6 +402,18 @@ func TestRunStateWithoutTray(t *testing.T) {
 		if tc.check != nil {
 			tc.check(m)
 		}
+	}
+
+	// Sign out asks first, offering to remove this account's history.
+	h.call(func() { menuItem(h.c.historyWin.MainMenu(), tray.LabelSignOut).Action() })
+	h.core.quiet(t, ipc.OpSignOut, 100*time.Millisecond)
+	h.call(func() {
+		w := h.c.historyWin
+		test.Tap(overlayWidget[*widget.Check](t, w, "Also remove this account's history from this computer"))
+		test.Tap(overlayWidget[*widget.Button](t, w, "Sign out"))
+	})
+	if m := h.core.expect(t, ipc.OpSignOut); !m.Purge {
+		t.Error("sign-out without the purge that was ticked")
 	}
 
 	// Paused: Resume instead of Pause; signed out: Sign in… asks the core.
@@ -442,9 +456,12 @@ func TestRunEntryAddedAndHistoryChanged(t *testing.T) {
 		return len(v.ids) == 8 && v.ids[0] == e.ID && v.Unread() == 5
 	})
 
-	// Opening it marks it read: the core recounts.
+	// Opening it marks it read: the core recounts and marks it read on
+	// the server.
 	h.call(func() { v.list.Select(0) })
-	h.core.expect(t, ipc.OpHistoryChanged)
+	if m := h.core.expect(t, ipc.OpHistoryChanged); !slices.Equal(m.IDs, []int64{e.ID}) {
+		t.Errorf("history-changed IDs %v, want [%d]", m.IDs, e.ID)
+	}
 	h.eventually("the entry is open", func() bool { return v.detailTitle.Text == "Payment received" && v.Unread() == 4 })
 }
 
@@ -537,11 +554,62 @@ func TestRunCloseHistory(t *testing.T) {
 		h := startRun(t, runSetup{show: ipc.Message{Window: app.WindowHistory}})
 		h.sendState(ipc.State{Conn: "connected", TrayPresent: true})
 		h.historyReady()
+		// The first time, it says EchoTray keeps running in the tray.
 		h.call(h.c.onHistoryClose)
-		h.core.quiet(t, ipc.OpQuit, 100*time.Millisecond)
 		h.call(func() {
+			if !h.c.historyWin.shown || h.c.closeHint == nil {
+				t.Fatal("no hint on the first close")
+			}
+			if !strings.Contains(dialogText(h.c.historyWin), "keeps running in the tray") {
+				t.Errorf("hint %q", dialogText(h.c.historyWin))
+			}
+			test.Tap(overlayWidget[*widget.Button](t, h.c.historyWin, "OK, close the window"))
 			if h.c.historyWin.shown {
-				t.Error("history window still shown")
+				t.Error("history window still shown after the hint")
+			}
+		})
+		h.core.quiet(t, ipc.OpQuit, 100*time.Millisecond)
+		if !readWindowState(filepath.Join(filepath.Dir(h.cfg.Path()), windowStateFile)).CloseHintShown {
+			t.Error("the hint was not remembered")
+		}
+		// Escape closes the hint too, and with it the window (here with
+		// the state file gone, as on another computer).
+		statePath := filepath.Join(filepath.Dir(h.cfg.Path()), windowStateFile)
+		if err := os.Remove(statePath); err != nil {
+			t.Fatal(err)
+		}
+		h.call(func() {
+			h.c.showHistory(0)
+			h.c.onHistoryClose()
+			if h.c.closeHint == nil {
+				t.Fatal("no hint")
+			}
+			h.c.historyWin.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape})
+			if h.c.historyWin.shown || h.c.closeHint != nil {
+				t.Error("Escape did not close the hint and the window")
+			}
+		})
+		// Closing the window again over the hint closes both.
+		if err := os.Remove(statePath); err != nil {
+			t.Fatal(err)
+		}
+		h.call(func() {
+			h.c.showHistory(0)
+			h.c.onHistoryClose()
+			if h.c.closeHint == nil {
+				t.Fatal("no hint")
+			}
+			h.c.onHistoryClose()
+			if h.c.historyWin.shown || h.c.closeHint != nil {
+				t.Error("a second close over the hint did not close the window")
+			}
+		})
+		// Then closing just hides it, also in a later window process.
+		h.call(func() { h.c.showHistory(0) })
+		h.call(h.c.onHistoryClose)
+		h.call(func() {
+			if h.c.historyWin.shown || h.c.closeHint != nil {
+				t.Error("history window still shown, or the hint again")
 			}
 		})
 	})
@@ -655,5 +723,110 @@ func TestSessionSignIn(t *testing.T) {
 		case !sessionOnly && (token != "" || stored != "tok-123"):
 			t.Errorf("keyring: token %q, keyring %q; want it in the keyring only", token, stored)
 		}
+	}
+}
+
+// overlayWidget returns the widget of type W with the given text in the
+// window's top overlay (a dialog).
+func overlayWidget[W interface {
+	*widget.Button | *widget.Check
+}](t *testing.T, w fyne.Window, text string) W {
+	t.Helper()
+	top := w.Canvas().Overlays().Top()
+	if top == nil {
+		t.Fatal("no dialog shown")
+	}
+	for _, o := range test.LaidOutObjects(top) {
+		switch x := any(o).(type) {
+		case *widget.Button:
+			if x.Text == text {
+				if got, ok := any(x).(W); ok {
+					return got
+				}
+			}
+		case *widget.Check:
+			if x.Text == text {
+				if got, ok := any(x).(W); ok {
+					return got
+				}
+			}
+		}
+	}
+	t.Fatalf("no %q in the dialog", text)
+	return nil
+}
+
+// TestRunStatusLine: the history window's status line follows the core's
+// state in words, and "Reconnect now" asks the core.
+func TestRunStatusLine(t *testing.T) {
+	h := startRun(t, runSetup{show: ipc.Message{Window: app.WindowHistory}})
+	h.sendState(ipc.State{Conn: "connected", User: "Alice Wanjiru", TrayPresent: true, Account: "https://billing.example.com#5"})
+	h.historyReady()
+	h.eventually("connected as", func() bool { return h.c.status.text.Text == "Connected as Alice Wanjiru" })
+	h.sendState(ipc.State{Conn: "offline", TrayPresent: true, Since: runNow.Add(-30 * time.Second),
+		NextAttempt: runNow.Add(12 * time.Second), Reason: "The notification server did not answer."})
+	h.eventually("offline with a countdown", func() bool {
+		return strings.HasPrefix(h.c.status.text.Text, "Offline since ") && strings.HasSuffix(h.c.status.text.Text, " — next try in 12 s") &&
+			h.c.status.reason.Text == "The notification server did not answer." && h.c.status.reconnect.Visible()
+	})
+	h.call(func() { test.Tap(h.c.status.reconnect) })
+	h.core.expect(t, ipc.OpReconnect)
+}
+
+// TestRunBurstListsEveryEntry: 1,000 entry-added messages in a burst over
+// the real socket; the open list shows every one within 2 s of the last.
+func TestRunBurstListsEveryEntry(t *testing.T) {
+	h := startRun(t, runSetup{show: ipc.Message{Window: app.WindowHistory}})
+	h.sendState(ipc.State{Conn: "connected", TrayPresent: true})
+	v := h.historyReady()
+	var batch []*notify.Entry
+	for i := range 1000 {
+		batch = append(batch, &notify.Entry{Time: runNow, Channel: "tenant.1", Event: "PaymentCompleted",
+			Type: notify.TypeSuccess, Title: "Payment " + strconv.Itoa(i), Message: "KES 100"})
+	}
+	if _, err := h.store.AddBatch(context.Background(), batch); err != nil {
+		t.Fatal(err)
+	}
+	sent := 0
+	for _, e := range batch {
+		if err := h.peer.Send(ipc.Message{Op: ipc.OpEntryAdded, Added: e}); err != nil {
+			t.Fatalf("after %d: %v", sent, err)
+		}
+		sent++
+		if sent%200 == 0 {
+			time.Sleep(20 * time.Millisecond) // as events arrive, not all in one write
+		}
+	}
+	start := time.Now()
+	deadline := start.Add(2 * time.Second)
+	for {
+		var n int
+		h.call(func() { n = len(v.ids) })
+		if n == 1000 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("2 s after the burst the list shows %d of 1,000", n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Logf("every entry listed %v after the last was sent", time.Since(start))
+}
+
+// TestRunSignOutAsked: the core can ask the window process to ask before
+// signing out (show "signout"); Cancel sends nothing, Sign out without the
+// tick keeps the history.
+func TestRunSignOutAsked(t *testing.T) {
+	h := startRun(t, runSetup{})
+	h.sendState(ipc.State{Conn: "connected", TrayPresent: true})
+	h.send(ipc.Message{Op: ipc.OpShow, Window: windowSignOut})
+	h.eventually("the question is shown", func() bool { return h.c.signOutDialog != nil && h.c.historyWin != nil && h.c.historyWin.shown })
+	h.call(func() { test.Tap(overlayWidget[*widget.Button](t, h.c.historyWin, "Cancel")) })
+	h.core.quiet(t, ipc.OpSignOut, 100*time.Millisecond)
+	h.send(ipc.Message{Op: ipc.OpShow, Window: windowSignOut})
+	h.eventually("asked again", func() bool { return h.c.historyWin.Canvas().Overlays().Top() != nil })
+	h.call(func() { test.Tap(overlayWidget[*widget.Button](t, h.c.historyWin, "Sign out")) })
+	if m := h.core.expect(t, ipc.OpSignOut); m.Purge {
+		t.Error("purge without the tick")
 	}
 }

@@ -2,7 +2,7 @@ package ui
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -44,6 +44,10 @@ type settingsDeps struct {
 	runOnUI func(func())
 	// logPath is the log file, shown on the General tab ("" hides it).
 	logPath string
+	// locked and fromServer say which settings IT locked and which
+	// follow the server; nil means the config store's Locked and
+	// FromServer (tests replace them).
+	locked, fromServer func(key string) bool
 }
 
 // settingsWindow edits the config file: Connection, Notifications and
@@ -54,13 +58,21 @@ type settingsWindow struct {
 	tabs *container.AppTabs
 
 	server, key, host, port, cluster, path, authPath, namespace *widget.Entry
+	loginPath, userPath                                         *widget.Entry
 	scheme                                                      *widget.Select
-	envNote                                                     *widget.Label
-	testButton                                                  *widget.Button
-	testActivity                                                *widget.Activity
-	apiResult, wsResult                                         *widget.Label
-	apiIcon, wsIcon                                             *widget.Icon
-	apiRow, wsRow                                               *fyne.Container
+
+	// The Connection tab's fields (settings_connection.go), in order.
+	fields                                                []*connField
+	serverF, keyF, hostF, portF, schemeF, clusterF, pathF *connField
+	namespaceF, authPathF, loginPathF, userPathF          *connField
+	advanced                                              *widget.Accordion
+	advancedItem                                          *widget.AccordionItem
+	envNote                                               *widget.Label
+	testButton                                            *widget.Button
+	testActivity                                          *widget.Activity
+	apiResult, wsResult                                   *widget.Label
+	apiIcon, wsIcon                                       *widget.Icon
+	apiRow, wsRow                                         *fyne.Container
 
 	mutes       []*widget.Check // in deps.events order
 	dnd         *widget.RadioGroup
@@ -77,6 +89,7 @@ type settingsWindow struct {
 	loadedPause time.Time // and the pause end then, kept if the choice is unchanged
 
 	shown   bool // the window is open: showing it again keeps the edits
+	loading bool // the form is being filled: no checks until it is
 	testing bool
 	pending sync.WaitGroup // the connection check goroutine; tests wait on it
 }
@@ -91,15 +104,15 @@ func newSettingsWindow(a fyne.App, deps settingsDeps) *settingsWindow {
 		deps.runOnUI = fyneDo
 	}
 	s := &settingsWindow{win: a.NewWindow("EchoTray Settings"), deps: deps}
+	s.message = &widget.Label{Wrapping: fyne.TextWrapWord}
+	s.message.Hide()
+	s.save = &widget.Button{Text: "Save", Importance: widget.HighImportance, OnTapped: s.onSave}
 
 	s.tabs = container.NewAppTabs(
 		container.NewTabItem("Connection", s.connectionTab()),
 		container.NewTabItem("Notifications", s.notificationsTab()),
 		container.NewTabItem("General", s.generalTab()),
 	)
-	s.message = &widget.Label{Wrapping: fyne.TextWrapWord}
-	s.message.Hide()
-	s.save = &widget.Button{Text: "Save", Importance: widget.HighImportance, OnTapped: s.onSave}
 	cancel := widget.NewButton("Cancel", s.hide)
 	footer := container.NewVBox(s.message, container.NewHBox(layout.NewSpacer(), cancel, s.save))
 	s.win.SetContent(container.NewBorder(nil, container.NewPadded(footer), nil, nil, s.tabs))
@@ -107,55 +120,6 @@ func newSettingsWindow(a fyne.App, deps settingsDeps) *settingsWindow {
 	s.win.CenterOnScreen()
 	s.win.SetCloseIntercept(s.hide)
 	return s
-}
-
-func (s *settingsWindow) connectionTab() fyne.CanvasObject {
-	s.server = widget.NewEntry()
-	s.server.SetPlaceHolder("https://billing.example.com")
-	s.key = widget.NewEntry()
-	s.host = widget.NewEntry()
-	s.host.SetPlaceHolder("empty: ws-<cluster>.pusher.com")
-	s.port = widget.NewEntry()
-	s.scheme = widget.NewSelect([]string{"http", "https"}, nil)
-	s.cluster = widget.NewEntry()
-	s.path = widget.NewEntry()
-	s.path.SetPlaceHolder("none")
-	s.authPath = widget.NewEntry()
-	s.namespace = widget.NewEntry()
-	s.envNote = &widget.Label{Importance: widget.WarningImportance, Wrapping: fyne.TextWrapWord}
-	s.envNote.Hide()
-
-	api := widget.NewForm(widget.NewFormItem("Server URL", s.server), widget.NewFormItem("Auth path", s.authPath))
-	ws := widget.NewForm(
-		widget.NewFormItem("App key", s.key),
-		widget.NewFormItem("Host", s.host),
-		widget.NewFormItem("Port", s.port),
-		widget.NewFormItem("Scheme", s.scheme),
-		widget.NewFormItem("Cluster", s.cluster),
-		widget.NewFormItem("Path prefix", s.path),
-		widget.NewFormItem("Event namespace", s.namespace),
-	)
-
-	s.testButton = widget.NewButton("Test connection", s.onTest)
-	s.testActivity = widget.NewActivity()
-	s.testActivity.Hide()
-	s.apiResult = &widget.Label{Wrapping: fyne.TextWrapWord}
-	s.wsResult = &widget.Label{Wrapping: fyne.TextWrapWord}
-	s.apiIcon, s.wsIcon = widget.NewIcon(nil), widget.NewIcon(nil)
-	s.apiRow = container.NewBorder(nil, nil, s.apiIcon, nil, s.apiResult)
-	s.wsRow = container.NewBorder(nil, nil, s.wsIcon, nil, s.wsResult)
-	s.apiRow.Hide()
-	s.wsRow.Hide()
-	test := container.NewVBox(
-		container.NewHBox(s.testButton, s.testActivity),
-		s.apiRow, s.wsRow,
-	)
-	return container.NewVScroll(container.NewVBox(
-		s.envNote,
-		widget.NewCard("", "Laravel API", api),
-		widget.NewCard("", "WebSocket server (Pusher protocol)", ws),
-		test,
-	))
 }
 
 func (s *settingsWindow) notificationsTab() fyne.CanvasObject {
@@ -216,20 +180,18 @@ func (s *settingsWindow) hide() {
 // form cannot change; differences are pointed out).
 func (s *settingsWindow) load() {
 	c := s.deps.config.File()
-	s.server.SetText(c.Server)
-	s.authPath.SetText(c.Paths.Auth)
-	s.key.SetText(c.Pusher.Key)
-	s.host.SetText(c.Pusher.Host)
-	s.port.SetText(strconv.Itoa(c.Pusher.Port))
-	s.scheme.SetSelected(c.Pusher.Scheme)
-	s.cluster.SetText(c.Pusher.Cluster)
-	s.path.SetText(c.Pusher.Path)
-	s.namespace.SetText(c.Namespace)
-	if env := envOverrides(c, s.deps.config.Effective()); len(env) > 0 {
-		s.envNote.SetText("Environment variables override: " + strings.Join(env, ", ") +
-			". What you save here applies once they are unset.")
+	s.clearMessage()
+	s.loadConnection(c, s.deps.config.Effective())
+	env := envOverrides(c, s.deps.config.Effective())
+	switch sys := s.deps.config.SystemProblem(); {
+	case sys != "":
+		s.envNote.SetText(sys) // the machine-wide settings cannot be used
 		s.envNote.Show()
-	} else {
+	case len(env) > 0:
+		s.envNote.SetText("Some settings are set on this computer for EchoTray (" + strings.Join(env, ", ") +
+			"). What you save here applies once they are removed.")
+		s.envNote.Show()
+	default:
 		s.envNote.Hide()
 	}
 	s.apiRow.Hide()
@@ -265,7 +227,9 @@ func (s *settingsWindow) load() {
 		}
 	}
 	s.startHidden.SetChecked(c.StartHidden)
-	s.clearMessage()
+	if s.message.Text != invalidFormNote {
+		s.clearMessage()
+	}
 }
 
 // envOverrides names the ECHOTRAY_* variables that change a setting shown
@@ -291,10 +255,13 @@ func envOverrides(file, eff app.Config) []string {
 // edits returns a function applying the form to a config, or an error in
 // words when a field cannot be read.
 func (s *settingsWindow) edits() (func(*app.Config), error) {
-	portText := strings.TrimSpace(s.port.Text)
-	port, err := strconv.Atoi(portText)
-	if err != nil {
-		return nil, fmt.Errorf("the WebSocket port %q is not a number", portText)
+	if !s.validateForm() {
+		return nil, errors.New(invalidFormNote)
+	}
+	port, _ := strconv.Atoi(s.portF.text())
+	server := s.serverF.text()
+	if server != "" {
+		server, _ = app.NormalizeServerURL(server) // valid: checked above
 	}
 	var muted []string
 	for i, name := range s.deps.events {
@@ -315,17 +282,24 @@ func (s *settingsWindow) edits() (func(*app.Config), error) {
 	case dndForever:
 		pause = notify.PausedForever
 	}
-	server := strings.TrimSpace(s.server.Text)
+	// Fields IT locked or that follow the server keep the file's value.
+	set := func(f *connField, apply func()) {
+		if !f.fixed {
+			apply()
+		}
+	}
 	return func(c *app.Config) {
-		c.Server = server
-		c.Paths.Auth = strings.TrimSpace(s.authPath.Text)
-		c.Pusher.Key = strings.TrimSpace(s.key.Text)
-		c.Pusher.Host = strings.TrimSpace(s.host.Text)
-		c.Pusher.Port = port
-		c.Pusher.Scheme = s.scheme.Selected
-		c.Pusher.Cluster = strings.TrimSpace(s.cluster.Text)
-		c.Pusher.Path = strings.TrimSpace(s.path.Text)
-		c.Namespace = strings.TrimSpace(s.namespace.Text)
+		set(s.serverF, func() { c.Server = server })
+		set(s.authPathF, func() { c.Paths.Auth = s.authPathF.text() })
+		set(s.loginPathF, func() { c.Paths.Login = s.loginPathF.text() })
+		set(s.userPathF, func() { c.Paths.User = s.userPathF.text() })
+		set(s.keyF, func() { c.Pusher.Key = s.keyF.text() })
+		set(s.hostF, func() { c.Pusher.Host = s.hostF.text() })
+		set(s.portF, func() { c.Pusher.Port = port })
+		set(s.schemeF, func() { c.Pusher.Scheme = s.schemeF.text() })
+		set(s.clusterF, func() { c.Pusher.Cluster = s.clusterF.text() })
+		set(s.pathF, func() { c.Pusher.Path = s.pathF.text() })
+		set(s.namespaceF, func() { c.Namespace = s.namespaceF.text() })
 		// Mutes from overrides stay in the overrides; the list holds the rest.
 		c.Notifications.Muted = slices.DeleteFunc(muted, func(e string) bool { return c.Notifications.Overrides[e].Muted })
 		c.Notifications.PausedUntil = pause
@@ -360,7 +334,11 @@ func (s *settingsWindow) onSave() {
 	}
 	before := s.deps.config.File()
 	if err := s.deps.config.Update(edit); err != nil {
-		s.showMessage(app.Sentence("The settings could not be saved: "+err.Error()), true)
+		text := "The settings could not be saved: " + err.Error()
+		if looksTechnical(err.Error()) {
+			text = "The settings could not be saved. Check that the disk is not full and that your profile folder can be written to."
+		}
+		s.showMessage(app.Sentence(text), true)
 		return
 	}
 	var autostartErr error
@@ -396,8 +374,8 @@ func (s *settingsWindow) onTest() {
 	s.testButton.Disable()
 	s.testActivity.Show()
 	s.testActivity.Start()
-	s.setPending(s.apiRow, "Checking the API at "+c.Endpoint(c.Paths.User)+"…")
-	s.setPending(s.wsRow, "Checking the WebSocket server at "+c.Realtime().Address()+"…")
+	s.setPending(s.apiRow, "Checking the billing server…")
+	s.setPending(s.wsRow, "Checking the notification server…")
 	s.pending.Add(1)
 	go func() {
 		defer s.pending.Done()
@@ -426,7 +404,7 @@ func (s *settingsWindow) setResult(row *fyne.Container, r app.CheckResult) {
 		icon.SetResource(theme.NewErrorThemedResource(theme.ErrorIcon()))
 		label.Importance = widget.DangerImportance
 	}
-	label.SetText(r.Text)
+	label.SetText(checkResultText(r))
 	row.Show()
 }
 

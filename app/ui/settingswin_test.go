@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"echotray/app"
 	"echotray/notify"
@@ -194,14 +196,27 @@ func TestSettingsWindowInvalidInputKeepsWindow(t *testing.T) {
 	f := newTestSettings(t, nil)
 	f.s.show()
 	before := f.cfg.File()
-	f.s.port.SetText("sixty")
-	test.Tap(f.s.save)
-	if !f.s.message.Visible() || f.s.message.Text != `The WebSocket port "sixty" is not a number.` {
-		t.Errorf("message %q", f.s.message.Text)
+	// Each problem shows at its field, at once; Save and Test are off.
+	for _, port := range []string{"sixty", "403179", "0", "-1"} {
+		f.s.port.SetText(port)
+		if f.s.portF.hint.Text != "Enter a number from 1 to 65535, like 443 or 6001." || f.s.portF.hint.Importance != widget.DangerImportance ||
+			!f.s.save.Disabled() || !f.s.testButton.Disabled() || f.s.message.Text != invalidFormNote || !f.s.advancedItem.Open {
+			t.Errorf("port %q: hint %q, save disabled %v, message %q", port, f.s.portF.hint.Text, f.s.save.Disabled(), f.s.message.Text)
+		}
 	}
 	f.s.port.SetText("6001")
+	if f.s.save.Disabled() || f.s.message.Visible() || f.s.portF.hint.Importance == widget.DangerImportance {
+		t.Errorf("valid port: save disabled %v, message %q", f.s.save.Disabled(), f.s.message.Text)
+	}
 	f.s.key.SetText("")
 	f.s.server.SetText("ftp://nowhere")
+	f.s.host.SetText("https://ws.example.com:6001")
+	f.s.authPath.SetText("broadcasting/auth")
+	for _, fld := range []*connField{f.s.keyF, f.s.serverF, f.s.hostF, f.s.authPathF} {
+		if fld.err == nil || strings.Contains(fld.hint.Text, "parse") {
+			t.Errorf("%s: hint %q", fld.key, fld.hint.Text)
+		}
+	}
 	test.Tap(f.s.save)
 	if !f.s.message.Visible() {
 		t.Fatal("invalid settings saved without a message")
@@ -258,7 +273,7 @@ func TestSettingsWindowCancelDropsEdits(t *testing.T) {
 func TestSettingsWindowEnvironmentNote(t *testing.T) {
 	f := newTestSettings(t, map[string]string{"ECHOTRAY_PUSHER_HOST": "from-env", "ECHOTRAY_SERVER": "http://env.example"})
 	f.s.show()
-	if !f.s.envNote.Visible() || f.s.envNote.Text != "Environment variables override: ECHOTRAY_SERVER, ECHOTRAY_PUSHER_HOST. What you save here applies once they are unset." {
+	if !f.s.envNote.Visible() || f.s.envNote.Text != "Some settings are set on this computer for EchoTray (ECHOTRAY_SERVER, ECHOTRAY_PUSHER_HOST). What you save here applies once they are removed." {
 		t.Errorf("note %q", f.s.envNote.Text)
 	}
 	if f.s.host.Text == "from-env" {
@@ -277,7 +292,8 @@ func TestSettingsWindowTestConnection(t *testing.T) {
 	if len(f.checks) != 1 || f.checks[0].Pusher.Host != "unsaved-host" {
 		t.Fatalf("check ran with %+v, want the form's unsaved settings", f.checks)
 	}
-	if f.s.apiResult.Text != "API: https://billing.example.com answers." || f.s.wsResult.Text != "WebSocket: cannot connect to ws://unsaved-host: connection refused." {
+	if f.s.apiResult.Text != "Billing server: https://billing.example.com answers." ||
+		f.s.wsResult.Text != "Notification server: can't be reached. Connection refused. Check the settings under Advanced, or ask your administrator." {
 		t.Errorf("results %q / %q", f.s.apiResult.Text, f.s.wsResult.Text)
 	}
 	if f.s.testButton.Disabled() || f.s.testActivity.Visible() {
@@ -303,5 +319,84 @@ func TestSettingsWindowShowsFilePaths(t *testing.T) {
 	}
 	if f := newTestSettings(t, nil); f.s.paths != nil {
 		t.Error("paths shown without a log path")
+	}
+}
+
+// TestSettingsWindowServerAddress: "Server address" comes first and takes
+// what people type; it is saved as an address.
+func TestSettingsWindowServerAddress(t *testing.T) {
+	f := newTestSettings(t, nil)
+	f.s.show()
+	if f.s.advancedItem.Open {
+		t.Error("Advanced is open at first")
+	}
+	f.s.server.SetText("billing.example.com")
+	if f.s.serverF.err != nil || f.s.save.Disabled() {
+		t.Fatalf("billing.example.com refused: %q", f.s.serverF.hint.Text)
+	}
+	test.Tap(f.s.save)
+	if got := f.cfg.File().Server; got != "https://billing.example.com" {
+		t.Errorf("saved server %q", got)
+	}
+}
+
+// TestSettingsWindowLockedAndFromServer: fields IT locked are disabled and
+// say so; values that follow the server are read-only; neither is saved
+// from the form.
+func TestSettingsWindowLockedAndFromServer(t *testing.T) {
+	a := test.NewTempApp(t)
+	cfg, err := app.OpenConfig(t.TempDir(), func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newSettingsWindow(a, settingsDeps{
+		config:     cfg,
+		runOnUI:    func(f func()) { f() },
+		locked:     func(k string) bool { return k == "server" || k == "paths.auth" },
+		fromServer: func(k string) bool { return strings.HasPrefix(k, "pusher.") || k == "pusher" },
+	})
+	t.Cleanup(s.win.Close)
+	s.show()
+	for _, fld := range []*connField{s.serverF, s.authPathF} {
+		if !fld.entry.Disabled() || fld.hint.Text != lockedHint {
+			t.Errorf("%s: disabled %v, hint %q", fld.key, fld.entry.Disabled(), fld.hint.Text)
+		}
+	}
+	for _, fld := range []*connField{s.keyF, s.hostF, s.portF, s.clusterF, s.pathF} {
+		if !fld.entry.Disabled() || fld.hint.Text != fromServerHint {
+			t.Errorf("%s: disabled %v, hint %q", fld.key, fld.entry.Disabled(), fld.hint.Text)
+		}
+	}
+	if s.namespace.Disabled() || s.loginPath.Disabled() {
+		t.Error("a free field is disabled")
+	}
+	s.namespace.SetText(`Billing\Events`)
+	test.Tap(s.save)
+	c := cfg.File()
+	if c.Namespace != `Billing\Events` || c.Pusher != app.DefaultConfig().Pusher || c.Server != "" {
+		t.Errorf("saved %q %+v %q", c.Namespace, c.Pusher, c.Server)
+	}
+	s.advanced.Open(0)
+	s.win.Resize(fyne.NewSize(640, 900))
+	settle(s.win)
+	test.AssertRendersToMarkup(t, "settings/locked.xml", s.win.Canvas())
+}
+
+func TestCheckResultText(t *testing.T) {
+	for _, tc := range []struct {
+		r    app.CheckResult
+		want string
+	}{
+		{app.CheckResult{OK: true, Text: "Server: https://billing.example.com answers."}, "Billing server: https://billing.example.com answers."},
+		{app.CheckResult{Text: "Notification server: cannot connect to ws://localhost:6001: the notification server refused the connection."},
+			"Notification server: can't be reached. The notification server refused the connection. Check the settings under Advanced, or ask your administrator."},
+		{app.CheckResult{Text: "API: Get \"http://x/api/user\": dial tcp: connection refused"},
+			"Billing server: can't be reached at this address. Connection refused. Check the server address, or ask your administrator."},
+		{app.CheckResult{Text: "Notification server: your personal notifications are refused (404): check the permission path."},
+			"Notification server: your personal notifications are refused (404): check the permission path."},
+	} {
+		if got := checkResultText(tc.r); got != tc.want {
+			t.Errorf("%q:\n got %q\nwant %q", tc.r.Text, got, tc.want)
+		}
 	}
 }

@@ -254,7 +254,14 @@ func TestPanelTray(t *testing.T) {
 	if pid := windowPID(t, d, win); pid != w1.PID {
 		t.Errorf("the history window belongs to pid %d, not to the window process %v", pid, w1)
 	}
-	// Closing it hides it; the process stays for the next Open history.
+	// The first close shows the one-time hint that EchoTray keeps running
+	// in the tray, so the window stays; closing it again over the hint
+	// hides it, and the process stays for the next Open history.
+	closeWindow(t, d, win)
+	time.Sleep(time.Second)
+	if !windowVisible(t, d, historyTitle) {
+		t.Fatal("the first close hid the history window without the tray hint")
+	}
 	closeWindow(t, d, win)
 	waitUntil(t, "the history window to close", func() bool { return !windowVisible(t, d, historyTitle) })
 	click(t, p.conn, it, "Open history")
