@@ -240,6 +240,9 @@ func (cc *conn) closeRaw() {
 	}
 }
 
+// writeBuffers lends WebSocket write buffers to every client's writer.
+var writeBuffers = &sync.Pool{}
+
 // handshake dials and waits for pusher:connection_established. A
 // pusher:error or a close frame before it is returned as a *CloseError so that
 // the close policy applies to it.
@@ -251,8 +254,12 @@ func (cc *conn) handshake() (*websocket.Conn, string, int, error) {
 		NetDialContext:  cc.dial,
 		Proxy:           s.Proxy,
 		TLSClientConfig: s.tlsConfig,
-		ReadBufferSize:  4096,
+		// An idle client holds no write buffer (they come from a pool
+		// while a frame is written) and a small read buffer: in a fleet of
+		// always-on clients these dominate the memory per connection.
+		ReadBufferSize:  1024,
 		WriteBufferSize: 4096,
+		WriteBufferPool: writeBuffers,
 	}
 	h := http.Header{}
 	h.Set("User-Agent", clientName+"/"+clientVersion)

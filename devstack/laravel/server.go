@@ -37,6 +37,8 @@ const (
 	DefaultUserPath          = "/api/user"
 	DefaultLogoutPath        = "/api/logout"
 	DefaultBroadcastAuthPath = "/broadcasting/auth"
+	// DiscoveryPath is the broadcasting discovery route (no auth).
+	DiscoveryPath = "/api/broadcasting/config"
 	// LoginPagePath is where an unauthenticated non-JSON request is redirected.
 	LoginPagePath = "/login"
 )
@@ -46,6 +48,10 @@ const (
 	HookRevokePath = "/_devstack/revoke" // POST: revoke every token
 	HookTokensPath = "/_devstack/tokens" // GET: {"tokens": live token count}
 	HookFailPath   = "/_devstack/fail"   // POST JSON {"path","status","body"}: FailNext
+	// HookOutagePath: POST JSON {"path","status","seconds","retry_after"}: FailFor.
+	HookOutagePath = "/_devstack/outage"
+	// HookThrottlePath: POST JSON {"per_second","per_minute","per_user"}: SetThrottle.
+	HookThrottlePath = "/_devstack/throttle"
 )
 
 // Paths are the endpoint paths the stand-in serves; empty fields take the
@@ -87,8 +93,19 @@ type Config struct {
 	// BadCredentialsStatus is the status of a failed login, 401 (default)
 	// or 422 (Laravel's ValidationException style, with "errors").
 	BadCredentialsStatus int
-	// Now is the clock for token expiry; nil means time.Now.
+	// Now is the clock for token expiry, throttling and outages; nil means
+	// time.Now.
 	Now func() time.Time
+
+	// AuthThrottle limits /broadcasting/auth like Laravel's throttle
+	// middleware (changeable by SetThrottle); the zero value does not limit.
+	AuthThrottle Throttle
+
+	// Discovery is what GET /api/broadcasting/config answers.
+	Discovery Discovery
+	// NoDiscovery hides GET /api/broadcasting/config (404), as a backend
+	// without the route answers.
+	NoDiscovery bool
 }
 
 // Server is the stand-in. Create it with New; it is safe for concurrent use.
@@ -105,6 +122,10 @@ type Server struct {
 	failures map[string][]failure
 	delays   map[string]time.Duration
 	requests map[string]int
+	throttle *limiter
+	outages  map[string]outage
+	byID     map[int64]int  // user id -> index in users
+	byEmail  map[string]int // lower-case email -> index in users
 
 	srv     *http.Server
 	url     string
@@ -151,7 +172,7 @@ func New(cfg Config) *Server {
 	if p.BroadcastAuth == "" {
 		p.BroadcastAuth = DefaultBroadcastAuthPath
 	}
-	return &Server{
+	s := &Server{
 		cfg:      cfg,
 		log:      logger,
 		paths:    p,
@@ -161,8 +182,23 @@ func New(cfg Config) *Server {
 		failures: map[string][]failure{},
 		delays:   map[string]time.Duration{},
 		requests: map[string]int{},
+		throttle: newLimiter(cfg.AuthThrottle),
+		outages:  map[string]outage{},
+		byID:     make(map[int64]int, len(cfg.Users)),
+		byEmail:  make(map[string]int, len(cfg.Users)),
 		closing:  make(chan struct{}),
 	}
+	for i, u := range s.users {
+		if _, dup := s.byID[u.ID]; !dup {
+			s.byID[u.ID] = i
+		}
+		if k := strings.ToLower(u.Email); k != "" {
+			if _, dup := s.byEmail[k]; !dup {
+				s.byEmail[k] = i
+			}
+		}
+	}
+	return s
 }
 
 // StartT starts a stand-in with DefaultUsers on a free loopback port for a
@@ -342,6 +378,11 @@ func (s *Server) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 		fail = &q[0]
 		s.failures[path] = q[1:]
 	}
+	out, inOutage := s.outages[path]
+	if inOutage && !s.cfg.Now().Before(out.until) {
+		delete(s.outages, path)
+		inOutage = false
+	}
 	s.mu.Unlock()
 	defer func() {
 		s.log.Info("http", "method", r.Method, "path", path, "status", w.status, "dur", time.Since(start).Round(time.Microsecond))
@@ -363,6 +404,13 @@ func (s *Server) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 		writeRaw(w, fail.status, fail.body)
 		return
 	}
+	if inOutage {
+		s.writeOutage(w, out)
+		return
+	}
+	if path == s.paths.BroadcastAuth && !s.allow(w, r) {
+		return
+	}
 	switch path {
 	case s.paths.Login:
 		s.route(w, r, "POST", s.login)
@@ -372,6 +420,12 @@ func (s *Server) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 		s.route(w, r, "POST", s.logout)
 	case s.paths.BroadcastAuth:
 		s.route(w, r, "GET|POST", s.broadcastAuth)
+	case DiscoveryPath:
+		if s.cfg.NoDiscovery {
+			s.notFound(w, path)
+			return
+		}
+		s.route(w, r, "GET", s.discovery)
 	case LoginPagePath:
 		s.route(w, r, "GET", loginPage)
 	case HookRevokePath:
@@ -380,11 +434,19 @@ func (s *Server) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 		s.route(w, r, "GET", s.hookTokens)
 	case HookFailPath:
 		s.route(w, r, "POST", s.hookFail)
+	case HookOutagePath:
+		s.route(w, r, "POST", s.hookOutage)
+	case HookThrottlePath:
+		s.route(w, r, "POST", s.hookThrottle)
 	default:
-		writeJSON(w, http.StatusNotFound, map[string]string{
-			"message": "The route " + strings.TrimPrefix(path, "/") + " could not be found.",
-		})
+		s.notFound(w, path)
 	}
+}
+
+func (s *Server) notFound(w http.ResponseWriter, path string) {
+	writeJSON(w, http.StatusNotFound, map[string]string{
+		"message": "The route " + strings.TrimPrefix(path, "/") + " could not be found.",
+	})
 }
 
 // route calls h if r's method is one of methods ("GET|POST"; GET allows
@@ -599,19 +661,15 @@ func (s *Server) hookFail(w http.ResponseWriter, r *http.Request) {
 // --- helpers ---
 
 func (s *Server) userByEmail(email string) (User, bool) {
-	for _, u := range s.users {
-		if strings.EqualFold(u.Email, email) {
-			return u, true
-		}
+	if i, ok := s.byEmail[strings.ToLower(email)]; ok {
+		return s.users[i], true
 	}
 	return User{}, false
 }
 
 func (s *Server) userByID(id int64) (User, bool) {
-	for _, u := range s.users {
-		if u.ID == id {
-			return u, true
-		}
+	if i, ok := s.byID[id]; ok {
+		return s.users[i], true
 	}
 	return User{}, false
 }
