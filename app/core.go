@@ -50,6 +50,9 @@ const (
 	WindowHistory  = "history"
 	WindowSignIn   = "signin"
 	WindowSettings = "settings"
+	// WindowSignOut asks the window process to ask whether to sign out and
+	// whether to also remove the account's history from this computer.
+	WindowSignOut = "signout"
 )
 
 // Keys of the history window's banner lines, in display order.
@@ -797,7 +800,7 @@ func (c *Core) actions() tray.Actions {
 		Settings:    post(func() { c.showWindow(WindowRequest{Window: WindowSettings}) }),
 		Reconnect:   post(c.reconnect),
 		SendTest:    post(c.sendTest),
-		SignOut:     post(func() { c.signOut("", false) }),
+		SignOut:     post(c.askSignOut),
 		Quit:        post(c.quit),
 	}
 }
@@ -1015,16 +1018,35 @@ func (c *Core) sendShow(p *ipc.Peer, req WindowRequest) {
 	}
 }
 
-// spawn starts the window process showing req.
-func (c *Core) spawn(req WindowRequest) {
+// askSignOut is the tray's Sign out: the window process asks first,
+// offering to also remove this account's history from this computer (its
+// answer comes back as sign-out). Where no window process can be had, it
+// signs out at once and keeps the history.
+func (c *Core) askSignOut() {
+	if c.phase != PhaseSignedIn && c.phase != PhaseUnstarted && c.phase != PhaseRestoring {
+		return
+	}
+	req := WindowRequest{Window: WindowSignOut}
+	switch {
+	case len(c.windows) > 0:
+		c.sendShow(c.windows[len(c.windows)-1], req)
+	case c.spawned:
+		c.pending = append(c.pending, req)
+	case !c.spawn(req):
+		c.signOut("", false)
+	}
+}
+
+// spawn starts the window process showing req and reports whether it did.
+func (c *Core) spawn(req WindowRequest) bool {
 	if c.deps.Spawn == nil {
 		c.log.Warn("no window process can be started", "window", req.Window)
-		return
+		return false
 	}
 	exited, err := c.deps.Spawn(req)
 	if err != nil {
 		c.log.Error("cannot start the window process", "err", err)
-		return
+		return false
 	}
 	c.log.Info("window process started", "window", req.Window)
 	c.spawned = true
@@ -1035,6 +1057,7 @@ func (c *Core) spawn(req WindowRequest) {
 		case <-c.ctx.Done():
 		}
 	})
+	return true
 }
 
 // windowProcessEnded: the window process we started has exited.

@@ -711,6 +711,32 @@ func TestCoreMenuActions(t *testing.T) {
 	if !slices.Contains(calls, "reconnect") || !slices.Contains(calls, "test") {
 		t.Errorf("service calls %v", calls)
 	}
+	// Sign out asks in the window process first (the history question),
+	// which answers with sign-out.
+	// (The window process started for Settings has not connected yet: the
+	// question waits for it.)
+	f.tray.item(t, tray.LabelSignOut).Action()
+	f.settle()
+	if slices.Contains(f.svc.Calls(), "signout") {
+		t.Error("signed out before the question was answered")
+	}
+	w := f.window(t)
+	for m := next(t, w, ipc.OpShow); m.Window != WindowSignOut; m = next(t, w, ipc.OpShow) {
+	}
+	if err := w.Send(ipc.Message{Op: ipc.OpSignOut}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the sign-out", func() bool {
+		f.settle()
+		return slices.Contains(f.svc.Calls(), "signout") && f.tray.icon() == "signedout"
+	})
+}
+
+// Without a window process to ask, the tray's Sign out signs out at once.
+func TestCoreSignOutWithoutWindowProcess(t *testing.T) {
+	f := newTestCore(t, &fakeSession{}, true, true)
+	f.settle()
+	f.on(func() { f.c.deps.Spawn = nil })
 	f.tray.item(t, tray.LabelSignOut).Action()
 	f.settle()
 	if !slices.Contains(f.svc.Calls(), "signout") || f.tray.icon() != "signedout" {
@@ -835,6 +861,7 @@ func TestCoreSignOutEndsRestoreAttempts(t *testing.T) {
 	f := newTestCore(t, sess, true, true)
 	<-sess.retried
 	f.settle()
+	f.on(func() { f.c.deps.Spawn = nil }) // signs out at once
 	f.tray.item(t, tray.LabelSignOut).Action()
 	f.settle()
 	time.Sleep(50 * time.Millisecond)

@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
+	"echotray/app"
 	"echotray/app/ipc"
 )
 
@@ -118,7 +119,7 @@ func (c *controller) showDialog(d dialog.Dialog, onClosed func()) {
 // windowSignOut is the show request (core → window) for the sign-out
 // question: the tray's Sign out can ask the window process to ask, so the
 // "remove this account's history" choice is offered there too.
-const windowSignOut = "signout"
+const windowSignOut = app.WindowSignOut
 
 // confirmSignOut asks before signing out (the window's menu), offering to
 // remove this account's history from this computer.
