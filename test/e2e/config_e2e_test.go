@@ -402,6 +402,8 @@ func TestEncryptedChannelEndToEnd(t *testing.T) {
 	if err := pub.Trigger(ctx, []string{ch}, `App\Events\UserCreated`, map[string]any{"user": map[string]any{"name": "John Doe"}}, ""); err != nil {
 		t.Fatal(err)
 	}
+	// Before it, the lost one is reported in words, without its content.
+	reported := false
 	for {
 		l := w.JSONLine(t)
 		if l.Event == "UserCreated" {
@@ -410,9 +412,14 @@ func TestEncryptedChannelEndToEnd(t *testing.T) {
 			}
 			break
 		}
-		if l.Event != "PaymentCompleted" || strings.Contains(string(l.Data), phone) {
+		if l.Event != "MessageNotDecrypted" || l.Title != "Message Could Not Be Read" ||
+			!strings.Contains(l.Message, "(PaymentCompleted) could not be decrypted") || strings.Contains(string(l.Data), phone) {
 			t.Fatalf("unexpected line before UserCreated: %+v %s", l, l.Data)
 		}
+		reported = true
+	}
+	if !reported {
+		t.Error("the undecryptable event was not reported")
 	}
 	if strings.Contains(w.Stdout(), `"amount":1,`) {
 		t.Errorf("the undecryptable event's data was printed")
