@@ -3,6 +3,8 @@ package ui
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -398,5 +400,44 @@ func TestCheckResultText(t *testing.T) {
 		if got := checkResultText(tc.r); got != tc.want {
 			t.Errorf("%q:\n got %q\nwant %q", tc.r.Text, got, tc.want)
 		}
+	}
+}
+
+// TestSettingsWindowMachineFileLocksServer: with a real machine-wide
+// settings file that sets and locks the server, the Server address field
+// shows IT's address, disabled, and says so; Save keeps it.
+func TestSettingsWindowMachineFileLocksServer(t *testing.T) {
+	a := test.NewTempApp(t)
+	system := filepath.Join(t.TempDir(), "config.json")
+	if err := os.WriteFile(system, []byte(`{"server":"https://billing.example.com","locked":["server"]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	// The user's own file names another server: it is ignored.
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"server":"https://other.example.com"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	getenv := func(k string) string {
+		if k == app.EnvSystemConfig {
+			return system
+		}
+		return ""
+	}
+	cfg, err := app.OpenConfig(dir, getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newSettingsWindow(a, settingsDeps{config: cfg, runOnUI: func(f func()) { f() }})
+	t.Cleanup(s.win.Close)
+	s.show()
+	if s.server.Text != "https://billing.example.com" || !s.server.Disabled() || s.serverF.hint.Text != lockedHint {
+		t.Errorf("server field %q, disabled %v, hint %q", s.server.Text, s.server.Disabled(), s.serverF.hint.Text)
+	}
+	if s.namespace.Disabled() {
+		t.Error("a field IT did not lock is disabled")
+	}
+	test.Tap(s.save)
+	if got := cfg.Effective().Server; got != "https://billing.example.com" {
+		t.Errorf("server after Save %q", got)
 	}
 }
