@@ -87,7 +87,7 @@ type daemon struct {
 	cmd     *exec.Cmd
 	done    chan struct{}
 	err     error
-	out     *tail
+	out     *Tail
 	release func() // port claims
 }
 
@@ -131,10 +131,10 @@ func StartCluster(ctx context.Context, opts ClusterOptions) (c *Cluster, err err
 		c.AppID = strconv.Itoa(100000 + int(randUint32()%900000))
 	}
 	if c.Key == "" {
-		c.Key = "key-" + randHex(10)
+		c.Key = "key-" + RandHex(10)
 	}
 	if c.Secret == "" {
-		c.Secret = randHex(20)
+		c.Secret = RandHex(20)
 	}
 	if c.dir == "" {
 		if c.dir, err = os.MkdirTemp("", "echotray-cluster-"); err != nil {
@@ -287,7 +287,7 @@ frontend stats
 
 // startDaemon starts a foreground server in its own process group.
 func startDaemon(name string, log io.Writer, release func(), bin string, args ...string) (*daemon, error) {
-	out := &tail{max: 8 << 10}
+	out := NewTail(8 << 10)
 	var w io.Writer = out
 	if log != nil {
 		w = io.MultiWriter(out, &prefixWriter{w: log, prefix: name + " | "})

@@ -56,7 +56,7 @@ func TestFreePort(t *testing.T) {
 }
 
 func TestTail(t *testing.T) {
-	tl := &tail{max: 8}
+	tl := NewTail(8)
 	for _, s := range []string{"abc", "defgh", "ijk"} {
 		if n, err := tl.Write([]byte(s)); n != len(s) || err != nil {
 			t.Fatalf("Write = %d, %v", n, err)

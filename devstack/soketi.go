@@ -79,7 +79,7 @@ type Soketi struct {
 // process is one Soketi run.
 type process struct {
 	cmd  *exec.Cmd
-	out  *tail
+	out  *Tail
 	done chan struct{} // closed when the process has exited
 	err  error         // cmd.Wait's result; valid once done is closed
 }
@@ -118,10 +118,10 @@ func StartSoketi(ctx context.Context, opts SoketiOptions) (*Soketi, error) {
 		s.AppID = strconv.Itoa(100000 + int(randUint32()%900000))
 	}
 	if s.Key == "" {
-		s.Key = "key-" + randHex(10)
+		s.Key = "key-" + RandHex(10)
 	}
 	if s.Secret == "" {
-		s.Secret = randHex(20)
+		s.Secret = RandHex(20)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -296,7 +296,7 @@ func (s *Soketi) start(ctx context.Context) error {
 		return err
 	}
 
-	out := &tail{max: 8 << 10}
+	out := NewTail(8 << 10)
 	var w io.Writer = out
 	if s.opts.Log != nil {
 		w = io.MultiWriter(out, s.opts.Log)
@@ -447,14 +447,18 @@ func freePortRange() (lo, hi int) {
 	return lo, hi
 }
 
-// tail keeps the last max bytes written to it.
-type tail struct {
+// Tail is an io.Writer that keeps the last bytes written to it: the end of
+// a server's output, for an error message. Safe for concurrent use.
+type Tail struct {
 	mu  sync.Mutex
 	max int
 	buf []byte
 }
 
-func (t *tail) Write(b []byte) (int, error) {
+// NewTail returns a Tail that keeps the last max bytes.
+func NewTail(max int) *Tail { return &Tail{max: max} }
+
+func (t *Tail) Write(b []byte) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.buf = append(t.buf, b...)
@@ -464,13 +468,16 @@ func (t *tail) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-func (t *tail) String() string {
+// String returns what the Tail holds.
+func (t *Tail) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return string(t.buf)
 }
 
-func randHex(n int) string {
+// RandHex returns n random bytes in hex: credentials and secrets of the
+// dev stack's servers.
+func RandHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
 	return hex.EncodeToString(b)

@@ -3,6 +3,7 @@ package laravelapp
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -30,7 +31,7 @@ func groupPIDs(pgid int) []int {
 		}
 	}
 	for _, c := range children(pgid) {
-		if !contains(pids, c) && alive(c, -1) {
+		if !slices.Contains(pids, c) && alive(c, -1) {
 			pids = append(pids, c)
 		}
 	}

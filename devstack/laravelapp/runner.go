@@ -21,7 +21,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,6 +31,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -106,7 +106,7 @@ type App struct {
 	storage string
 	client  *http.Client
 	cmd     *exec.Cmd
-	out     *tail
+	out     *devstack.Tail
 	done    chan struct{} // closed when the server's main process has exited
 	waitErr error         // valid once done is closed
 
@@ -189,7 +189,7 @@ func Start(ctx context.Context, o Options) (*App, error) {
 			return nil, fmt.Errorf("laravelapp: storage directory: %w", err)
 		}
 	}
-	a := &App{secret: randHex(24), storage: storage, client: &http.Client{Timeout: 15 * time.Second}}
+	a := &App{secret: devstack.RandHex(24), storage: storage, client: &http.Client{Timeout: 15 * time.Second}}
 	if err := a.start(ctx, dir, o); err != nil {
 		os.RemoveAll(storage)
 		return nil, err
@@ -277,7 +277,7 @@ func (a *App) env(o Options, db string) []string {
 // serve starts php -S on port and waits until GET /up answers.
 func (a *App) serve(ctx context.Context, dir string, env []string, port int, log io.Writer) error {
 	a.url = "http://127.0.0.1:" + strconv.Itoa(port)
-	a.out = &tail{max: 16 << 10}
+	a.out = devstack.NewTail(16 << 10)
 	var w io.Writer = a.out
 	if log != nil {
 		w = io.MultiWriter(a.out, log)
@@ -365,7 +365,7 @@ func (a *App) kill() error {
 	for {
 		left := groupPIDs(leader)
 		for _, p := range pids {
-			if alive(p, leader) && !contains(left, p) {
+			if alive(p, leader) && !slices.Contains(left, p) {
 				left = append(left, p)
 			}
 		}
@@ -378,15 +378,6 @@ func (a *App) kill() error {
 		signalGroup(leader, left, true)
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-func contains(s []int, v int) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // Fire broadcasts App\Events\<event> (event with or without the namespace)
@@ -482,33 +473,4 @@ func truncate(b []byte, n int) string {
 		return string(b[:n]) + "…"
 	}
 	return string(b)
-}
-
-// tail keeps the last max bytes written to it.
-type tail struct {
-	mu  sync.Mutex
-	max int
-	buf []byte
-}
-
-func (t *tail) Write(b []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.buf = append(t.buf, b...)
-	if over := len(t.buf) - t.max; over > 0 {
-		t.buf = append(t.buf[:0], t.buf[over:]...)
-	}
-	return len(b), nil
-}
-
-func (t *tail) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return string(t.buf)
-}
-
-func randHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }
