@@ -806,24 +806,7 @@ func (s *ConfigStore) Update(fn func(*Config)) error {
 		}
 		s.corrupt = false
 	}
-	raw, err := userFileBytes(user, s.userExtra)
-	if err != nil {
-		s.mu.Unlock()
-		return err
-	}
-	if err := writeConfig(s.path, raw); err != nil {
-		s.mu.Unlock()
-		return err
-	}
-	s.user = user
-	s.rebuildLocked()
-	eff := s.effectiveLocked()
-	listeners := slices.Clone(s.listeners)
-	s.mu.Unlock()
-	for _, l := range listeners {
-		l(eff.clone())
-	}
-	return nil
+	return s.saveUserLocked(user)
 }
 
 // userFileBytes encodes the user's file: the version mark, the explicit

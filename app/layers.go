@@ -385,6 +385,13 @@ func (s *ConfigStore) Unset(keys ...string) error {
 		s.mu.Unlock()
 		return nil
 	}
+	return s.saveUserLocked(user)
+}
+
+// saveUserLocked writes user as the user's settings file, makes it the
+// user layer and calls the listeners with the new settings in force. s.mu
+// must be held; saveUserLocked releases it.
+func (s *ConfigStore) saveUserLocked(user flatLayer) error {
 	raw, err := userFileBytes(user, s.userExtra)
 	if err == nil {
 		err = writeConfig(s.path, raw)

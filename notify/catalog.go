@@ -147,38 +147,19 @@ func (c *Catalog) Render(event string, data json.RawMessage) Notification {
 	return c.render(ShortName(event), parsePayload(data))
 }
 
-// render is Render for a short name and a decoded payload.
+// render is Render for a short name and a decoded payload: the built-in
+// table's text (or a summary of an unknown event), then the user's override.
 func (c *Catalog) render(name string, p payload) Notification {
-	var n Notification
+	return c.renderWith(name, p, renderBase, "New Event")
+}
+
+// renderBase renders name from the built-in table, or summarises an event
+// it does not describe.
+func renderBase(name string, p payload) Notification {
 	if b := lookupBuiltin(name); b != nil {
-		n = b.render(p)
-	} else {
-		n = renderUnknown(name, p)
+		return b.render(p)
 	}
-	n.Event = name
-	if c != nil {
-		if o, ok := c.overrides[strings.ToLower(name)]; ok {
-			if o.typ != "" {
-				n.Type = o.typ
-			}
-			if s, ok := o.title.render(p); ok {
-				n.Title = s
-			}
-			if s, ok := o.message.render(p); ok {
-				n.Message = s
-			}
-		}
-	}
-	n.Title = Truncate(CleanText(n.Title), maxStoredTitleRunes)
-	n.Message = Truncate(cleanMultiline(n.Message), maxStoredMessageRunes)
-	if n.Title == "" {
-		n.Title = "New Event"
-	}
-	if n.Message == "" {
-		n.Message = noDetails
-	}
-	n.Timeout = timeoutFor(n.Type)
-	return n
+	return renderUnknown(name, p)
 }
 
 // noDetails is the message of an unknown event with nothing to summarise.
@@ -701,7 +682,7 @@ func (c *Catalog) NotificationEntry(data json.RawMessage) Entry {
 	class, _ := p.str("type")
 	uuid, _ := p.str("id")
 	name := notificationName(class)
-	n := c.renderWith(name, p, renderNotification)
+	n := c.renderWith(name, p, renderNotification, "New notification")
 	e := Entry{
 		Event:      name,
 		Type:       n.Type,
@@ -766,9 +747,10 @@ func renderNotification(name string, p payload) Notification {
 	return n
 }
 
-// renderWith is render for a name the built-in table does not describe:
-// base renders it, then the user's override for name applies.
-func (c *Catalog) renderWith(name string, p payload, base func(string, payload) Notification) Notification {
+// renderWith renders name with base, then applies the user's override for
+// name, cleans and bounds the texts, and fills an empty title with
+// emptyTitle and an empty message with noDetails.
+func (c *Catalog) renderWith(name string, p payload, base func(string, payload) Notification, emptyTitle string) Notification {
 	n := base(name, p)
 	n.Event = name
 	if c != nil {
@@ -787,7 +769,7 @@ func (c *Catalog) renderWith(name string, p payload, base func(string, payload) 
 	n.Title = Truncate(CleanText(n.Title), maxStoredTitleRunes)
 	n.Message = Truncate(cleanMultiline(n.Message), maxStoredMessageRunes)
 	if n.Title == "" {
-		n.Title = "New notification"
+		n.Title = emptyTitle
 	}
 	if n.Message == "" {
 		n.Message = noDetails

@@ -207,27 +207,7 @@ func (l *loop) reauthorize(ch string, s *connSub) {
 	l.authSeq++
 	e.reauthSeq = l.authSeq
 	ctx, cancel := context.WithTimeout(l.conn.ctx, l.s.SubscribeTimeout)
-	c, gen, seq, socketID, authz := l.c, l.gen, e.reauthSeq, l.socketID, l.s.Authorizer
-	c.wg.Add(1)
-	go func() {
-		defer c.wg.Done()
-		defer cancel()
-		var (
-			a   Auth
-			err error
-		)
-		select {
-		case c.authSem <- struct{}{}:
-			a, err = callAuthorizer(ctx, authz, socketID, ch)
-			<-c.authSem
-		case <-ctx.Done():
-			err = ctx.Err()
-		}
-		select {
-		case c.events <- connEvent{kind: evReauth, gen: gen, channel: ch, seq: seq, auth: a, err: err}:
-		case <-c.quit:
-		}
-	}()
+	l.goAuthorize(ctx, cancel, evReauth, ch, e.reauthSeq)
 }
 
 // reauthDone takes the new key, if any, and delivers the waiting events:

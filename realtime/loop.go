@@ -575,7 +575,15 @@ func (l *loop) attemptSub(ch string, s *connSub) {
 	s.seq = l.authSeq
 	ctx, cancel := context.WithDeadline(l.conn.ctx, s.deadline)
 	s.cancel = cancel
-	c, gen, seq, socketID, authz := l.c, l.gen, s.seq, l.socketID, l.s.Authorizer
+	l.goAuthorize(ctx, cancel, evAuth, ch, s.seq)
+}
+
+// goAuthorize runs the authoriser for ch on a goroutine of its own (at most
+// maxAuthConcurrency at once per client) and posts the result to the
+// supervisor as an event of kind for attempt seq; cancel is called when it
+// is done.
+func (l *loop) goAuthorize(ctx context.Context, cancel context.CancelFunc, kind connEventKind, ch string, seq uint64) {
+	c, gen, socketID, authz := l.c, l.gen, l.socketID, l.s.Authorizer
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
@@ -592,7 +600,7 @@ func (l *loop) attemptSub(ch string, s *connSub) {
 			err = ctx.Err()
 		}
 		select {
-		case c.events <- connEvent{kind: evAuth, gen: gen, channel: ch, seq: seq, auth: a, err: err}:
+		case c.events <- connEvent{kind: kind, gen: gen, channel: ch, seq: seq, auth: a, err: err}:
 		case <-c.quit:
 		}
 	}()
