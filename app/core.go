@@ -995,20 +995,20 @@ func (c *Core) setBanner(key, text string) {
 func (c *Core) Banners() map[string]string { return maps.Clone(c.banners) }
 
 // showWindow asks the window process to show a window, starting it if
-// none runs.
-func (c *Core) showWindow(req WindowRequest) {
+// none runs; it reports whether the request was sent or queued.
+func (c *Core) showWindow(req WindowRequest) bool {
 	if c.quitting {
-		return
+		return false
 	}
 	if n := len(c.windows); n > 0 {
 		c.sendShow(c.windows[n-1], req)
-		return
+		return true
 	}
 	if c.spawned {
 		c.pending = append(c.pending, req) // shown once it connects
-		return
+		return true
 	}
-	c.spawn(req)
+	return c.spawn(req)
 }
 
 func (c *Core) sendShow(p *ipc.Peer, req WindowRequest) {
@@ -1026,13 +1026,7 @@ func (c *Core) askSignOut() {
 	if c.phase != PhaseSignedIn && c.phase != PhaseUnstarted && c.phase != PhaseRestoring {
 		return
 	}
-	req := WindowRequest{Window: WindowSignOut}
-	switch {
-	case len(c.windows) > 0:
-		c.sendShow(c.windows[len(c.windows)-1], req)
-	case c.spawned:
-		c.pending = append(c.pending, req)
-	case !c.spawn(req):
+	if !c.showWindow(WindowRequest{Window: WindowSignOut}) && !c.quitting {
 		c.signOut("", false)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -275,24 +276,7 @@ func (s *Store) ExternalIDs(ctx context.Context, ids ...int64) (map[int64]string
 // external IDs read (notifications read on the web, learnt at catch-up).
 // Unknown IDs are ignored.
 func (s *Store) ReadByExternalID(ctx context.Context, uuids ...string) error {
-	const chunk = 500
-	account := s.currentID()
-	for start := 0; start < len(uuids); start += chunk {
-		part := uuids[start:min(start+chunk, len(uuids))]
-		args := make([]any, 0, len(part)+1)
-		args = append(args, account)
-		for _, u := range part {
-			if u != "" { // "" would match every entry without one
-				args = append(args, u)
-			}
-		}
-		if len(args) == 1 {
-			continue
-		}
-		if _, err := s.w.ExecContext(ctx, "UPDATE entries SET read = 1 WHERE account = ? AND read = 0 AND external_id IN ("+
-			sqlPlaceholders(len(args)-1)+")", args...); err != nil {
-			return wrapStoreErr("mark history entries read by external ID", err)
-		}
-	}
-	return nil
+	// "" would match every entry without one.
+	uuids = slices.DeleteFunc(slices.Clone(uuids), func(u string) bool { return u == "" })
+	return markReadWhere(ctx, s, "external_id", uuids, "mark history entries read by external ID")
 }

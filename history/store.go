@@ -556,19 +556,25 @@ func (s *Store) UnreadCount(ctx context.Context) (int, error) {
 // MarkRead marks the current account's entries with the given IDs read.
 // Unknown IDs and other accounts' are ignored.
 func (s *Store) MarkRead(ctx context.Context, ids ...int64) error {
+	return markReadWhere(ctx, s, "id", ids, "mark history entries read")
+}
+
+// markReadWhere marks the current account's unread entries whose column
+// col holds one of values read, 500 values a statement.
+func markReadWhere[T any](ctx context.Context, s *Store, col string, values []T, what string) error {
 	const chunk = 500
 	account := s.currentID()
-	for start := 0; start < len(ids); start += chunk {
-		part := ids[start:min(start+chunk, len(ids))]
+	for start := 0; start < len(values); start += chunk {
+		part := values[start:min(start+chunk, len(values))]
 		args := make([]any, 0, len(part)+1)
 		args = append(args, account)
-		for _, id := range part {
-			args = append(args, id)
+		for _, v := range part {
+			args = append(args, v)
 		}
 		_, err := s.w.ExecContext(ctx,
-			"UPDATE entries SET read = 1 WHERE account = ? AND read = 0 AND id IN ("+sqlPlaceholders(len(part))+")", args...)
+			"UPDATE entries SET read = 1 WHERE account = ? AND read = 0 AND "+col+" IN ("+sqlPlaceholders(len(part))+")", args...)
 		if err != nil {
-			return wrapStoreErr("mark history entries read", err)
+			return wrapStoreErr(what, err)
 		}
 	}
 	return nil

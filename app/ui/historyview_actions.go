@@ -234,14 +234,10 @@ type pendingDelete struct {
 
 // Undo brings back the entry deleted last, within undoDelete.
 func (v *HistoryView) Undo() {
-	d := v.deleting
+	d := v.takeDeleting()
 	if d == nil {
 		return
 	}
-	v.deleting = nil
-	v.deleteGen++
-	d.stop()
-	v.undoBox.Hide()
 	if d.index >= 0 {
 		pos, found := slices.BinarySearchFunc(v.ids, d.entry.ID, cmpNewestFirst)
 		if !found {
@@ -259,16 +255,26 @@ func (v *HistoryView) Undo() {
 	v.detailEmpty.SetText("Select a notification to see its details.")
 }
 
-// commitDelete deletes the entry waiting for Undo from the store.
-func (v *HistoryView) commitDelete() {
+// takeDeleting ends the Undo offer: it stops its timer, hides the Undo
+// bar and returns the entry waiting for Undo (nil if none).
+func (v *HistoryView) takeDeleting() *pendingDelete {
 	d := v.deleting
 	if d == nil {
-		return
+		return nil
 	}
 	v.deleting = nil
 	v.deleteGen++
 	d.stop()
 	v.undoBox.Hide()
+	return d
+}
+
+// commitDelete deletes the entry waiting for Undo from the store.
+func (v *HistoryView) commitDelete() {
+	d := v.takeDeleting()
+	if d == nil {
+		return
+	}
 	id := d.entry.ID
 	v.enqueue(0, func(ctx context.Context) func() {
 		err := v.store.Delete(ctx, id)
